@@ -1,0 +1,226 @@
+/**
+ * The Reed-Solomon codec: k data shards, m parity shards, any k rebuild all.
+ *
+ * Vocabulary and behaviour follow klauspost/reedsolomon (encode, verify,
+ * reconstruct, reconstructData, split, join); parity bytes match it and
+ * Backblaze JavaReedSolomon (see matrix.ts).
+ */
+
+import { DEFAULT_DECODE_CACHE_ENTRIES, DEFAULT_STRIPE_BYTES } from './constants.js'
+import { InvalidArgumentError, WrongShardCountError } from './errors.js'
+import { chooseKernel, WasmKernel } from './loader.js'
+import { encodingMatrix, invertMatrix, LruCache, multiplyMatrices } from './matrix.js'
+import { preparePlan, runPlan } from './plan.js'
+import { decodeStream, encodeStream } from './stream.js'
+import { checkFullShards, checkShardCounts, checkShardSizes, presentIndices } from './validate.js'
+import type { KernelName } from './loader.js'
+import type { MatrixPlan } from './plan.js'
+import type { DecodeStreamOptions, EncodedStripe, EncodeStreamOptions, StripeInput } from './stream.js'
+
+export interface CodecInit {
+  /** Data shards k, 1 <= k. */
+  dataShards: number
+  /** Parity shards m, 0 <= m, k + m <= 256. */
+  parityShards: number
+  /** false forces the scalar kernel. Default: true (the best SIMD kernel the engine runs). */
+  simd?: boolean
+  /** Pick a kernel by name; overrides `simd`. Default: the best available. */
+  kernel?: KernelName
+  /** Erasure patterns whose decode plans are kept (LRU). Default: 64. */
+  decodeCacheSize?: number
+}
+
+export interface Codec {
+  readonly dataShards: number
+  readonly parityShards: number
+  readonly totalShards: number
+  /** True when a SIMD kernel runs. */
+  readonly simd: boolean
+  /** Which kernel runs. */
+  readonly kernel: KernelName
+  /** Fills the m parity shards of `shards` (k + m equal-length arrays) in place. */
+  encode: (shards: Uint8Array[]) => void
+  /** True when the parity shards agree with the data shards. */
+  verify: (shards: Uint8Array[]) => boolean
+  /** Allocates and fills every missing (null) shard, in place; returns the same array. */
+  reconstruct: (shards: Array<Uint8Array | null>) => Uint8Array[]
+  /** Like reconstruct, but fills only missing data shards; missing parity stays null. */
+  reconstructData: (shards: Array<Uint8Array | null>) => Array<Uint8Array | null>
+  /** k data shards (zero padded) and m zeroed parity shards for `data`, in one allocation. */
+  split: (data: Uint8Array) => Uint8Array[]
+  /** The first `size` bytes of the data shards, concatenated. */
+  join: (shards: ArrayLike<Uint8Array | null>, size: number) => Uint8Array
+  /** Encodes a byte stream stripe by stripe; memory stays bounded by a few stripes. */
+  encodeStream: (source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, options?: EncodeStreamOptions) => AsyncGenerator<EncodedStripe>
+  /** Rebuilds the original bytes from stripes with up to m missing shards each. */
+  decodeStream: (stripes: AsyncIterable<StripeInput> | Iterable<StripeInput>, options?: DecodeStreamOptions) => AsyncGenerator<Uint8Array>
+}
+
+/** What a rebuild reads and writes; produced by `rebuildJob`. */
+export interface RebuildJob {
+  /** Shard length. */
+  size: number
+  /** The k shard indices decoded from. */
+  inputs: number[]
+  /** Missing shard indices to fill. */
+  targets: number[]
+}
+
+/** The codec class; exported for the worker pool, users call `createCodec`. */
+export class ReedSolomonCodec implements Codec {
+  readonly dataShards: number
+  readonly parityShards: number
+  readonly totalShards: number
+  readonly kernel: KernelName
+  private readonly engine: WasmKernel
+  private readonly matrix: Uint8Array
+  private readonly parityPlan: MatrixPlan
+  private readonly decodePlans: LruCache<string, MatrixPlan>
+
+  constructor (init: CodecInit) {
+    checkShardCounts(init?.dataShards, init?.parityShards)
+    const k = this.dataShards = init.dataShards
+    const m = this.parityShards = init.parityShards
+    this.totalShards = k + m
+    this.kernel = chooseKernel(init)
+    this.matrix = encodingMatrix(k, m)
+    this.engine = new WasmKernel(this.kernel, Math.max(m, 1), k)
+    this.parityPlan = preparePlan(this.matrix.subarray(k * k), range(0, k), range(k, k + m))
+    const cacheSize = init.decodeCacheSize ?? DEFAULT_DECODE_CACHE_ENTRIES
+    if (!Number.isSafeInteger(cacheSize) || cacheSize < 1) {
+      throw new InvalidArgumentError(`decodeCacheSize must be a positive integer, got ${String(cacheSize)}`)
+    }
+    this.decodePlans = new LruCache(cacheSize)
+  }
+
+  get simd (): boolean {
+    return this.kernel !== 'scalar'
+  }
+
+  encode (shards: Uint8Array[]): void {
+    const size = checkFullShards(shards, this.totalShards)
+    this.encodeRange(shards, 0, size)
+  }
+
+  verify (shards: Uint8Array[]): boolean {
+    const size = checkFullShards(shards, this.totalShards)
+    return this.verifyRange(shards, 0, size)
+  }
+
+  reconstruct (shards: Array<Uint8Array | null>): Uint8Array[] {
+    const job = this.rebuildJob(shards, false)
+    if (job !== null) {
+      for (const i of job.targets) shards[i] = new Uint8Array(job.size)
+      this.rebuildRange(shards, job, 0, job.size)
+    }
+    return shards as Uint8Array[]
+  }
+
+  reconstructData (shards: Array<Uint8Array | null>): Array<Uint8Array | null> {
+    const job = this.rebuildJob(shards, true)
+    if (job !== null) {
+      for (const i of job.targets) shards[i] = new Uint8Array(job.size)
+      this.rebuildRange(shards, job, 0, job.size)
+    }
+    return shards
+  }
+
+  // The range methods below skip argument checks: the public methods above and
+  // the worker pool (which checks once for all workers) call them.
+
+  /** Parity bytes [from, to) of already-checked shards. */
+  encodeRange (shards: ArrayLike<Uint8Array | null>, from: number, to: number): void {
+    runPlan(this.engine, this.parityPlan, shards, shards, from, to)
+  }
+
+  verifyRange (shards: ArrayLike<Uint8Array | null>, from: number, to: number): boolean {
+    return runPlan(this.engine, this.parityPlan, shards, shards, from, to, true)
+  }
+
+  /**
+   * Checks `shards` for a rebuild and says which shards to read and write, or
+   * null when nothing is missing. The caller allocates the targets.
+   */
+  rebuildJob (shards: Array<Uint8Array | null>, dataOnly: boolean): RebuildJob | null {
+    if (!Array.isArray(shards)) throw new WrongShardCountError(this.totalShards, 0)
+    if (shards.length !== this.totalShards) throw new WrongShardCountError(this.totalShards, shards.length)
+    const size = checkShardSizes(shards, true)
+    const k = this.dataShards
+    const limit = dataOnly ? k : this.totalShards
+    const targets: number[] = []
+    for (let i = 0; i < limit; i++) if (shards[i] == null) targets.push(i)
+    if (targets.length === 0) return null
+    // Decode from the first k present shards: data shards come first, so the
+    // decode matrix keeps identity rows wherever it can.
+    const inputs = presentIndices(shards, k).slice(0, k)
+    return { size, inputs, targets }
+  }
+
+  /** Fills bytes [from, to) of the job's (already allocated) targets. */
+  rebuildRange (shards: ArrayLike<Uint8Array | null>, job: RebuildJob, from: number, to: number): void {
+    runPlan(this.engine, this.decodePlan(job.inputs, job.targets), shards, shards, from, to)
+  }
+
+  /** Plan producing `targets` from the shards at `inputs` (k indices). */
+  private decodePlan (inputs: number[], targets: number[]): MatrixPlan {
+    const key = `${inputs.join(',')}>${targets.join(',')}`
+    const cached = this.decodePlans.get(key)
+    if (cached !== undefined) return cached
+    const k = this.dataShards
+    const sub = new Uint8Array(k * k)
+    inputs.forEach((row, r) => sub.set(this.matrix.subarray(row * k, row * k + k), r * k))
+    // data = inverse × (present shards); parity row p = E[p] × data.
+    const inverse = invertMatrix(sub, k)
+    const rows = new Uint8Array(targets.length * k)
+    targets.forEach((target, r) => {
+      const row = target < k
+        ? inverse.subarray(target * k, target * k + k)
+        : multiplyMatrices(this.matrix.subarray(target * k, target * k + k), inverse, 1, k, k)
+      rows.set(row, r * k)
+    })
+    const plan = preparePlan(rows, inputs, targets)
+    this.decodePlans.set(key, plan)
+    return plan
+  }
+
+  split (data: Uint8Array): Uint8Array[] {
+    if (!(data instanceof Uint8Array)) throw new InvalidArgumentError('split takes a Uint8Array')
+    const shardSize = Math.max(1, Math.ceil(data.length / this.dataShards))
+    const block = new Uint8Array(shardSize * this.totalShards)
+    block.set(data)
+    return range(0, this.totalShards).map(i => block.subarray(i * shardSize, (i + 1) * shardSize))
+  }
+
+  join (shards: ArrayLike<Uint8Array | null>, size: number): Uint8Array {
+    if (shards == null || typeof shards.length !== 'number' || shards.length < this.dataShards) {
+      throw new WrongShardCountError(this.totalShards, shards?.length ?? 0)
+    }
+    const data = Array.from({ length: this.dataShards }, (_, i) => shards[i])
+    const shardSize = checkShardSizes(data, false)
+    if (!Number.isSafeInteger(size) || size < 0 || size > shardSize * this.dataShards) {
+      throw new InvalidArgumentError(`join size ${size} is outside 0..${shardSize * this.dataShards}`)
+    }
+    const out = new Uint8Array(size)
+    for (let i = 0, off = 0; off < size; i++, off += shardSize) {
+      out.set((data[i] as Uint8Array).subarray(0, Math.min(shardSize, size - off)), off)
+    }
+    return out
+  }
+
+  encodeStream (source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, options: EncodeStreamOptions = {}): AsyncGenerator<EncodedStripe> {
+    return encodeStream(this, source, { stripeBytes: DEFAULT_STRIPE_BYTES, ...options })
+  }
+
+  decodeStream (stripes: AsyncIterable<StripeInput> | Iterable<StripeInput>, options: DecodeStreamOptions = {}): AsyncGenerator<Uint8Array> {
+    return decodeStream(this, stripes, options)
+  }
+}
+
+function range (from: number, to: number): number[] {
+  return Array.from({ length: to - from }, (_, i) => from + i)
+}
+
+/** Creates a codec for `dataShards` + `parityShards` shards. Synchronous. */
+export function createCodec (init: CodecInit): Codec {
+  return new ReedSolomonCodec(init)
+}

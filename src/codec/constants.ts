@@ -1,0 +1,25 @@
+/** Limits and defaults of the codec. */
+
+/** GF(2^8) has 256 elements, so a Vandermonde code has at most 256 distinct rows. */
+export const MAX_TOTAL_SHARDS = 256
+
+/**
+ * Staging: each kernel call copies a chunk of every shard into wasm memory. The
+ * chunk is sized so that all shards' chunks together stay near this many bytes
+ * (resident in L2), within [MIN_CHUNK_BYTES, MAX_CHUNK_BYTES].
+ */
+export const STAGING_TARGET_BYTES = 224 * 1024
+export const MIN_CHUNK_BYTES = 1024
+export const MAX_CHUNK_BYTES = 64 * 1024
+
+/** Chunks are a multiple of this; kernel lengths are padded to 16 (one v128). */
+export const KERNEL_ALIGN_BYTES = 64
+
+/** Distinct erasure patterns whose decode matrices a codec keeps. */
+export const DEFAULT_DECODE_CACHE_ENTRIES = 64
+
+/** Data bytes per stripe of encodeStream when the caller does not say. */
+export const DEFAULT_STRIPE_BYTES = 1024 * 1024
+
+/** Calls smaller than this (bytes per shard) run on the calling thread even with a pool. */
+export const POOL_MIN_SHARD_BYTES = 64 * 1024
