@@ -1,0 +1,148 @@
+/**
+ * Client side of the shard exchange: a session is one stream to one peer that
+ * carries requests in order (store, fetch, has, delete). A failure status from
+ * the peer becomes a RemoteError with that status, and the session stays
+ * usable; a broken stream (timeout, reset, malformed answer) breaks the session
+ * and every later call rejects with the same typed error.
+ */
+
+import { MalformedMessageError, RemoteError } from './errors.js'
+import {
+  CAPACITY_PROTOCOL, decodeCapacity, decodeResponse, encodeMessage, MAX_BLOCK_BYTES, MAX_HEADER_BYTES,
+  SHARD_PROTOCOL, SHARD_REQUEST_TIMEOUT_MS, Status
+} from './shard-messages.js'
+import { readFrame, writeAll, writeFrame } from './stream-io.js'
+import { createStreamReader } from './stream-reader.js'
+import type { CapacityInfo, ShardRequest, ShardResponse } from './shard-messages.js'
+import type { TimeoutOptions } from './op-signal.js'
+import type { StreamReader } from './stream-reader.js'
+import type { PeerId, Stream } from '@libp2p/interface'
+import type { CID } from 'multiformats/cid'
+
+/** What the client needs of a libp2p node. */
+export interface Dialer {
+  dialProtocol: (peer: PeerId, protocols: string | string[], options?: { signal?: AbortSignal }) => Promise<Stream>
+}
+
+export interface FetchOptions extends TimeoutOptions {
+  offset?: number
+  length?: number
+}
+
+export class ShardSession {
+  readonly peerId: string
+  private readonly stream: Stream
+  private readonly reader: StreamReader
+  /** Requests go out in order on one chain and answers are read in order on another: pipelined. */
+  private writeTail: Promise<unknown> = Promise.resolve()
+  private readTail: Promise<unknown> = Promise.resolve()
+  private broken: Error | null = null
+
+  constructor (stream: Stream, peerId: string) {
+    this.stream = stream
+    this.peerId = peerId
+    this.reader = createStreamReader(stream)
+  }
+
+  private fail (err: unknown): never {
+    if (!(err instanceof RemoteError) && this.broken === null) {
+      this.broken = err as Error
+      this.stream.abort(err as Error)
+    }
+    throw err
+  }
+
+  /**
+   * Sends a request once every earlier request is sent, and reads its answer
+   * once every earlier answer is read. A failure status leaves the session
+   * usable; any other failure breaks it for every later call.
+   */
+  private async exchange<T> (request: ShardRequest, options: TimeoutOptions, body: Uint8Array | undefined, read: (response: ShardResponse) => Promise<T>): Promise<T> {
+    const timeouts = { signal: options.signal, timeoutMs: options.timeoutMs ?? (options.signal === undefined ? SHARD_REQUEST_TIMEOUT_MS : undefined) }
+    const sent = this.writeTail.then(async () => {
+      if (this.broken !== null) throw this.broken
+      try {
+        await writeFrame(this.stream, encodeMessage(request), { ...timeouts, maxBytes: MAX_HEADER_BYTES })
+        if (body !== undefined) await writeAll(this.stream, [body], timeouts)
+      } catch (err) {
+        this.fail(err)
+      }
+    })
+    this.writeTail = sent.catch(() => {})
+    const answered = Promise.all([sent, this.readTail]).then(async () => {
+      if (this.broken !== null) throw this.broken
+      try {
+        const response = decodeResponse(await readFrame(this.reader, { ...timeouts, maxBytes: MAX_HEADER_BYTES }))
+        if (response.status !== Status.OK) throw new RemoteError(response.status, response.message ?? '', this.peerId)
+        return await read(response)
+      } catch (err) {
+        this.fail(err)
+      }
+    })
+    this.readTail = answered.catch(() => {})
+    return await answered
+  }
+
+  /** Stores a block on the peer; `announce` asks it to provide the CID in the DHT. */
+  async store (cid: CID, bytes: Uint8Array, options: TimeoutOptions & { announce?: boolean } = {}): Promise<void> {
+    await this.exchange({ op: 'store', cid: cid.toString(), size: bytes.length, announce: options.announce }, options, bytes, async () => {})
+  }
+
+  async fetch (cid: CID, options: FetchOptions = {}): Promise<Uint8Array> {
+    return await this.exchange({ op: 'fetch', cid: cid.toString(), offset: options.offset, length: options.length }, options, undefined, async (response) => {
+      const size = response.size
+      if (size === undefined || size > MAX_BLOCK_BYTES || (options.length !== undefined && size !== options.length)) {
+        throw new MalformedMessageError(`fetch answer announces ${String(size)} bytes`)
+      }
+      return await this.reader.readExactly(size, { signal: options.signal, timeoutMs: options.timeoutMs ?? (options.signal === undefined ? SHARD_REQUEST_TIMEOUT_MS : undefined) })
+    })
+  }
+
+  async has (cids: CID[], options: TimeoutOptions = {}): Promise<boolean[]> {
+    return await this.exchange({ op: 'has', cids: cids.map(c => c.toString()) }, options, undefined, async (response) => {
+      if (response.has?.length !== cids.length) throw new MalformedMessageError('has answer does not match the request')
+      return response.has
+    })
+  }
+
+  async delete (cid: CID, options: TimeoutOptions = {}): Promise<boolean> {
+    return await this.exchange({ op: 'delete', cid: cid.toString() }, options, undefined, async (response) => response.deleted === true)
+  }
+
+  /** Ends the session after the requests already sent; never throws. */
+  async close (): Promise<void> {
+    await Promise.all([this.writeTail, this.readTail])
+    this.reader.release()
+    if (this.broken === null) await this.stream.close().catch(err => { this.stream.abort(err) })
+  }
+
+  get usable (): boolean {
+    return this.broken === null
+  }
+}
+
+export async function openShardSession (dialer: Dialer, peer: PeerId, options: TimeoutOptions = {}): Promise<ShardSession> {
+  const signal = options.signal ?? AbortSignal.timeout(options.timeoutMs ?? SHARD_REQUEST_TIMEOUT_MS)
+  const stream = await dialer.dialProtocol(peer, SHARD_PROTOCOL, { signal })
+  return new ShardSession(stream, peer.toString())
+}
+
+/** Asks a peer how much room it has. */
+export async function queryCapacity (dialer: Dialer, peer: PeerId, options: TimeoutOptions = {}): Promise<CapacityInfo> {
+  const timeoutMs = options.timeoutMs ?? (options.signal === undefined ? SHARD_REQUEST_TIMEOUT_MS : undefined)
+  const signal = options.signal ?? AbortSignal.timeout(timeoutMs ?? SHARD_REQUEST_TIMEOUT_MS)
+  const stream = await dialer.dialProtocol(peer, CAPACITY_PROTOCOL, { signal })
+  const reader = createStreamReader(stream)
+  try {
+    await writeFrame(stream, encodeMessage({ op: 'capacity' }), { signal: options.signal, timeoutMs })
+    const response = decodeCapacity(await readFrame(reader, { signal: options.signal, timeoutMs, maxBytes: MAX_HEADER_BYTES }))
+    if (response.status !== Status.OK) throw new RemoteError(response.status, response.message ?? '', peer.toString())
+    await stream.close().catch(() => {})
+    return response as CapacityInfo
+  } catch (err) {
+    stream.abort(err as Error)
+    throw err
+  } finally {
+    reader.release()
+  }
+}

@@ -1,0 +1,227 @@
+/**
+ * Server side of the shard exchange and capacity protocols: a libp2p service
+ * that answers other peers from a ShardBackend (the node's shard store).
+ *
+ * Every stream is handled in a loop of request → answer. A request that cannot
+ * be understood (bad frame, bad JSON, unknown op, oversized body) gets a status
+ * answer when the stream still allows one, and the stream is then aborted: the
+ * byte stream cannot be resynchronised. Backend failures (unknown shard,
+ * corrupt shard, quota, not owner) are answered with their status and the
+ * stream stays usable. Nothing a peer sends can throw out of the handler.
+ *
+ * Memory: store bodies are read whole (at most MAX_BLOCK_BYTES) after
+ * reserving their size from a per-node budget (MAX_INFLIGHT_STORE_BYTES); past
+ * the budget a store is answered BUSY without reading the body.
+ */
+
+import { assertShardCid, parseCid } from '../format/cid.js'
+import {
+  CAPACITY_PROTOCOL, decodeRequest, encodeMessage, MAX_BLOCK_BYTES, MAX_HEADER_BYTES, MAX_INFLIGHT_STORE_BYTES,
+  MAX_SHARD_STREAMS, SHARD_IDLE_TIMEOUT_MS, SHARD_PROTOCOL, SHARD_REQUEST_TIMEOUT_MS, Status, statusOf
+} from './shard-messages.js'
+import { readFrameOrEnd, writeAll, writeFrame } from './stream-io.js'
+import { createStreamReader } from './stream-reader.js'
+import type { CapacityInfo, CapacityResponse, ShardRequest, ShardResponse } from './shard-messages.js'
+import type { StreamReader } from './stream-reader.js'
+import type { ComponentLogger, Connection, Logger, Startable, Stream } from '@libp2p/interface'
+import type { Registrar } from '@libp2p/interface-internal'
+import type { CID } from 'multiformats/cid'
+
+/** What the service needs of a shard store (the ShardStore satisfies it). */
+export interface ShardBackend {
+  put: (cid: CID, bytes: Uint8Array, options: { owner?: string, signal?: AbortSignal }) => Promise<void>
+  get: (cid: CID, options: { offset?: number, length?: number, signal?: AbortSignal }) => Promise<Uint8Array>
+  has: (cid: CID, options: { signal?: AbortSignal }) => Promise<boolean>
+  delete: (cid: CID, options: { owner?: string, signal?: AbortSignal }) => Promise<boolean>
+  stats: (options: { signal?: AbortSignal }) => Promise<CapacityInfo>
+  /** Called after a store the client asked to announce (the node provides it in the DHT). */
+  announce?: (cid: CID) => void
+}
+
+export interface ShardServiceInit {
+  backend: ShardBackend
+  /** Default MAX_INFLIGHT_STORE_BYTES. */
+  maxInflightStoreBytes?: number
+  /** Default SHARD_IDLE_TIMEOUT_MS. */
+  idleTimeoutMs?: number
+  /** Default SHARD_REQUEST_TIMEOUT_MS. */
+  requestTimeoutMs?: number
+}
+
+export interface ShardServiceComponents {
+  registrar: Registrar
+  logger: ComponentLogger
+}
+
+/** A request the stream cannot recover from: answered (if possible), then the stream is aborted. */
+class Fatal extends Error {
+  constructor (readonly status: number, message: string) { super(message) }
+}
+
+export class ShardService implements Startable {
+  private readonly components: ShardServiceComponents
+  private readonly backend: ShardBackend
+  private readonly log: Logger
+  private readonly maxInflight: number
+  private readonly idleTimeoutMs: number
+  private readonly requestTimeoutMs: number
+  private inflight = 0
+  private running = false
+
+  constructor (components: ShardServiceComponents, init: ShardServiceInit) {
+    this.components = components
+    this.backend = init.backend
+    this.log = components.logger.forComponent('shoal:net:shard-service')
+    this.maxInflight = init.maxInflightStoreBytes ?? MAX_INFLIGHT_STORE_BYTES
+    this.idleTimeoutMs = init.idleTimeoutMs ?? SHARD_IDLE_TIMEOUT_MS
+    this.requestTimeoutMs = init.requestTimeoutMs ?? SHARD_REQUEST_TIMEOUT_MS
+  }
+
+  readonly [Symbol.toStringTag] = '@shoal/shard-service'
+
+  async start (): Promise<void> {
+    const limits = { maxInboundStreams: MAX_SHARD_STREAMS, maxOutboundStreams: MAX_SHARD_STREAMS }
+    await this.components.registrar.handle(SHARD_PROTOCOL, (stream, connection) => { void this.serve(stream, connection) }, limits)
+    await this.components.registrar.handle(CAPACITY_PROTOCOL, (stream, connection) => { void this.serveCapacity(stream, connection) }, limits)
+    this.running = true
+  }
+
+  async stop (): Promise<void> {
+    this.running = false
+    await this.components.registrar.unhandle(SHARD_PROTOCOL)
+    await this.components.registrar.unhandle(CAPACITY_PROTOCOL)
+  }
+
+  isStarted (): boolean {
+    return this.running
+  }
+
+  private async serve (stream: Stream, connection: Connection): Promise<void> {
+    const peer = connection.remotePeer.toString()
+    const reader = createStreamReader(stream)
+    try {
+      while (true) {
+        let frame: Uint8Array | undefined
+        try {
+          frame = await readFrameOrEnd(reader, { maxBytes: MAX_HEADER_BYTES, timeoutMs: this.idleTimeoutMs })
+        } catch (err) {
+          throw new Fatal(Status.INVALID_REQUEST, (err as Error).message)
+        }
+        if (frame === undefined) break
+        let request: ShardRequest
+        try {
+          request = decodeRequest(frame)
+        } catch (err) {
+          throw new Fatal(Status.INVALID_REQUEST, (err as Error).message)
+        }
+        await this.answer(stream, reader, request, peer)
+      }
+      await stream.close().catch(() => {})
+    } catch (err) {
+      const fatal = err instanceof Fatal ? err : new Fatal(Status.INTERNAL, (err as Error).message)
+      this.log('shard stream from %s ended: %s', peer, fatal.message)
+      if (stream.writeStatus === 'writable') {
+        await writeFrame(stream, encodeMessage({ status: fatal.status as ShardResponse['status'], message: fatal.message }), { timeoutMs: 1000 }).catch(() => {})
+      }
+      stream.abort(new Error(fatal.message))
+    } finally {
+      reader.release()
+    }
+  }
+
+  private async answer (stream: Stream, reader: StreamReader, request: ShardRequest, owner: string): Promise<void> {
+    const timeoutMs = this.requestTimeoutMs
+    const signal = AbortSignal.timeout(timeoutMs)
+    const reply = async (response: ShardResponse): Promise<void> => {
+      await writeFrame(stream, encodeMessage(response), { timeoutMs })
+    }
+    if (request.op === 'store') {
+      if (request.size > MAX_BLOCK_BYTES || request.size === 0) {
+        throw new Fatal(Status.TOO_LARGE, `store of ${request.size} bytes is outside 1..${MAX_BLOCK_BYTES}`)
+      }
+      if (this.inflight + request.size > this.maxInflight) {
+        throw new Fatal(Status.BUSY, 'too many store bytes in flight')
+      }
+      this.inflight += request.size
+      try {
+        let body: Uint8Array
+        try {
+          body = await reader.readExactly(request.size, { timeoutMs })
+        } catch (err) {
+          throw new Fatal(Status.INVALID_REQUEST, (err as Error).message)
+        }
+        try {
+          const cid = toCid(request.cid)
+          await this.backend.put(cid, body, { owner, signal })
+          if (request.announce === true) this.backend.announce?.(cid)
+          await reply({ status: Status.OK })
+        } catch (err) {
+          await reply({ status: statusOf(err), message: (err as Error).message })
+        }
+      } finally {
+        this.inflight -= request.size
+      }
+      return
+    }
+    let response: ShardResponse
+    let body: Uint8Array | undefined
+    try {
+      switch (request.op) {
+        case 'fetch':
+          body = await this.backend.get(toCid(request.cid), { offset: request.offset, length: request.length, signal })
+          response = { status: Status.OK, size: body.length }
+          break
+        case 'has': {
+          const cids = request.cids.map(toCid)
+          response = { status: Status.OK, has: await Promise.all(cids.map(async cid => await this.backend.has(cid, { signal }))) }
+          break
+        }
+        case 'delete':
+          response = { status: Status.OK, deleted: await this.backend.delete(toCid(request.cid), { owner, signal }) }
+          break
+      }
+    } catch (err) {
+      response = { status: statusOf(err), message: (err as Error).message }
+      body = undefined
+    }
+    await reply(response)
+    if (body !== undefined) await writeAll(stream, [body], { timeoutMs })
+  }
+
+  private async serveCapacity (stream: Stream, connection: Connection): Promise<void> {
+    const reader = createStreamReader(stream)
+    try {
+      const frame = await readFrameOrEnd(reader, { maxBytes: MAX_HEADER_BYTES, timeoutMs: this.requestTimeoutMs })
+      let response: CapacityResponse
+      let valid = false
+      try {
+        valid = frame !== undefined && JSON.parse(new TextDecoder().decode(frame))?.op === 'capacity'
+      } catch {}
+      if (!valid) {
+        response = { status: Status.INVALID_REQUEST, message: 'expected {"op":"capacity"}' }
+      } else {
+        try {
+          const s = await this.backend.stats({ signal: AbortSignal.timeout(this.requestTimeoutMs) })
+          response = { status: Status.OK, capacityBytes: s.capacityBytes, usedBytes: s.usedBytes, freeBytes: s.freeBytes, shardCount: s.shardCount }
+        } catch (err) {
+          response = { status: Status.INTERNAL, message: (err as Error).message }
+        }
+      }
+      await writeFrame(stream, encodeMessage(response), { timeoutMs: this.requestTimeoutMs })
+      await stream.close()
+    } catch (err) {
+      this.log('capacity stream from %p ended: %s', connection.remotePeer, (err as Error).message)
+      stream.abort(err as Error)
+    } finally {
+      reader.release()
+    }
+  }
+}
+
+function toCid (text: string): CID {
+  return assertShardCid(parseCid(text))
+}
+
+export function shardService (init: ShardServiceInit): (components: ShardServiceComponents) => ShardService {
+  return (components) => new ShardService(components, init)
+}
