@@ -5,3 +5,5 @@
 import './polyfill.js'
 
 export * from './codec/index.js'
+export * from './node/index.js'
+export { createSwarmKey, loadSwarmKey, saveSwarmKey } from './net/swarm-key.js'

@@ -116,8 +116,9 @@ export class ShardSession {
     if (this.broken === null) await this.stream.close().catch(err => { this.stream.abort(err) })
   }
 
+  /** False once the stream broke or closed: open a new session then. */
   get usable (): boolean {
-    return this.broken === null
+    return this.broken === null && this.stream.status === 'open' && this.stream.writeStatus === 'writable'
   }
 }
 

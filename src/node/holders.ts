@@ -1,0 +1,106 @@
+/**
+ * A holder is a peer that stores shards, seen through one interface whether it
+ * is this node (its own store) or a remote peer (a shard session over libp2p).
+ */
+
+import { RemoteError } from '../net/errors.js'
+import { openShardSession } from '../net/shard-client.js'
+import type { Dialer, FetchOptions, ShardSession } from '../net/shard-client.js'
+import type { ShardStore } from '../store/types.js'
+import type { PeerId } from '@libp2p/interface'
+import type { CID } from 'multiformats/cid'
+
+export interface HolderCallOptions {
+  signal?: AbortSignal
+  timeoutMs?: number
+}
+
+export interface Holder {
+  readonly peerId: string
+  store: (cid: CID, bytes: Uint8Array, options?: HolderCallOptions & { announce?: boolean }) => Promise<void>
+  fetch: (cid: CID, options?: FetchOptions) => Promise<Uint8Array>
+  has: (cids: CID[], options?: HolderCallOptions) => Promise<boolean[]>
+  delete: (cid: CID, options?: HolderCallOptions) => Promise<boolean>
+  close: () => Promise<void>
+}
+
+/** This node's own store, with this node as owner. */
+export class LocalHolder implements Holder {
+  constructor (readonly peerId: string, private readonly shards: ShardStore, private readonly announce: (cid: CID) => void) {}
+
+  async store (cid: CID, bytes: Uint8Array, options: HolderCallOptions & { announce?: boolean } = {}): Promise<void> {
+    await this.shards.put(cid, bytes, { owner: this.peerId, signal: options.signal })
+    if (options.announce === true) this.announce(cid)
+  }
+
+  async fetch (cid: CID, options: FetchOptions = {}): Promise<Uint8Array> {
+    return await this.shards.get(cid, { offset: options.offset, length: options.length, signal: options.signal })
+  }
+
+  async has (cids: CID[], options: HolderCallOptions = {}): Promise<boolean[]> {
+    return await Promise.all(cids.map(async cid => await this.shards.has(cid, { signal: options.signal })))
+  }
+
+  async delete (cid: CID, options: HolderCallOptions = {}): Promise<boolean> {
+    return await this.shards.delete(cid, { owner: this.peerId, signal: options.signal })
+  }
+
+  async close (): Promise<void> {}
+}
+
+/**
+ * A remote peer: one shard session, opened on first use. A session that broke
+ * or whose connection closed is replaced; a call that fails at the stream level
+ * on a reused session is tried once more on a fresh one (the peer may have
+ * restarted since). Failure statuses from the peer are final.
+ */
+export class RemoteHolder implements Holder {
+  readonly peerId: string
+  private session: Promise<ShardSession> | null = null
+
+  constructor (private readonly dialer: Dialer, private readonly peer: PeerId) {
+    this.peerId = peer.toString()
+  }
+
+  private async open (options: HolderCallOptions, fresh: boolean): Promise<{ session: ShardSession, reused: boolean }> {
+    if (!fresh && this.session !== null) {
+      const current = await this.session.catch(() => null)
+      if (current?.usable === true) return { session: current, reused: true }
+    }
+    const opening = openShardSession(this.dialer, this.peer, options)
+    this.session = opening
+    return { session: await opening, reused: false }
+  }
+
+  private async call<T> (options: HolderCallOptions, work: (session: ShardSession) => Promise<T>): Promise<T> {
+    const { session, reused } = await this.open(options, false)
+    try {
+      return await work(session)
+    } catch (err) {
+      if (!reused || err instanceof RemoteError || options.signal?.aborted === true) throw err
+      return await work((await this.open(options, true)).session)
+    }
+  }
+
+  async store (cid: CID, bytes: Uint8Array, options: HolderCallOptions & { announce?: boolean } = {}): Promise<void> {
+    await this.call(options, async s => { await s.store(cid, bytes, options) })
+  }
+
+  async fetch (cid: CID, options: FetchOptions = {}): Promise<Uint8Array> {
+    return await this.call(options, async s => await s.fetch(cid, options))
+  }
+
+  async has (cids: CID[], options: HolderCallOptions = {}): Promise<boolean[]> {
+    return await this.call(options, async s => await s.has(cids, options))
+  }
+
+  async delete (cid: CID, options: HolderCallOptions = {}): Promise<boolean> {
+    return await this.call(options, async s => await s.delete(cid, options))
+  }
+
+  async close (): Promise<void> {
+    const session = await this.session?.catch(() => null)
+    this.session = null
+    await session?.close()
+  }
+}
