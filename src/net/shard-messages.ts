@@ -26,6 +26,8 @@ export const MAX_INFLIGHT_STORE_BYTES = 256 * 1024 * 1024
 export const MAX_SHARD_STREAMS = 32
 /** A stream with no request for this long is closed by the server. */
 export const SHARD_IDLE_TIMEOUT_MS = 60_000
+/** A store that asks to be announced is answered after the announcement, or after this long. */
+export const ANNOUNCE_TIMEOUT_MS = 10_000
 /** Time for one request's body or answer. */
 export const SHARD_REQUEST_TIMEOUT_MS = 30_000
 

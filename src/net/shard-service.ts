@@ -17,7 +17,7 @@
 import { assertShardCid, parseCid } from '../format/cid.js'
 import {
   CAPACITY_PROTOCOL, decodeRequest, encodeMessage, MAX_BLOCK_BYTES, MAX_HEADER_BYTES, MAX_INFLIGHT_STORE_BYTES,
-  MAX_SHARD_STREAMS, SHARD_IDLE_TIMEOUT_MS, SHARD_PROTOCOL, SHARD_REQUEST_TIMEOUT_MS, Status, statusOf
+  MAX_SHARD_STREAMS, ANNOUNCE_TIMEOUT_MS, SHARD_IDLE_TIMEOUT_MS, SHARD_PROTOCOL, SHARD_REQUEST_TIMEOUT_MS, Status, statusOf
 } from './shard-messages.js'
 import { readFrameOrEnd, writeAll, writeFrame } from './stream-io.js'
 import { createStreamReader } from './stream-reader.js'
@@ -34,8 +34,12 @@ export interface ShardBackend {
   has: (cid: CID, options: { signal?: AbortSignal }) => Promise<boolean>
   delete: (cid: CID, options: { owner?: string, signal?: AbortSignal }) => Promise<boolean>
   stats: (options: { signal?: AbortSignal }) => Promise<CapacityInfo>
-  /** Called after a store the client asked to announce (the node provides it in the DHT). */
-  announce?: (cid: CID) => void
+  /**
+   * Called after a store the client asked to announce: provides the CID in the
+   * DHT. The answer waits for it (at most ANNOUNCE_TIMEOUT_MS), so an ok means
+   * the block can be found.
+   */
+  announce?: (cid: CID) => Promise<void>
 }
 
 export interface ShardServiceInit {
@@ -153,7 +157,9 @@ export class ShardService implements Startable {
         try {
           const cid = toCid(request.cid)
           await this.backend.put(cid, body, { owner, signal })
-          if (request.announce === true) this.backend.announce?.(cid)
+          if (request.announce === true && this.backend.announce !== undefined) {
+            await Promise.race([this.backend.announce(cid), new Promise(resolve => setTimeout(resolve, ANNOUNCE_TIMEOUT_MS).unref())])
+          }
           await reply({ status: Status.OK })
         } catch (err) {
           await reply({ status: statusOf(err), message: (err as Error).message })

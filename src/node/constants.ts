@@ -27,8 +27,8 @@ export const FETCH_TIMEOUT_MS = 10_000
 export const STORE_TIMEOUT_MS = 30_000
 /** Looking up storage peers in the DHT, when too few are known already. */
 export const DISCOVERY_TIMEOUT_MS = 2_000
-/** Storage peers found in the DHT are remembered this long before a new lookup. */
-export const PROVIDER_CACHE_MS = 30_000
+/** Storage peers found in the DHT are remembered this long before a new lookup (short: an early answer is often incomplete). */
+export const PROVIDER_CACHE_MS = 5_000
 /** Waiting for one peer's capacity answer. */
 export const CAPACITY_TIMEOUT_MS = 2_000
 /** Connected storage peers asked directly for a manifest, alongside the DHT lookup. */

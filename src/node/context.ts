@@ -25,6 +25,6 @@ export interface NodeContext {
   connectedPeers: () => string[]
   /** Peers that provide `cid` in the DHT, as they are found. */
   findProviders: (cid: CID, options: { signal?: AbortSignal }) => AsyncIterable<string>
-  /** Provide `cid` in the DHT, in the background. */
-  provide: (cid: CID) => void
+  /** Provide `cid` in the DHT; settles (never rejects) when done. */
+  provide: (cid: CID) => Promise<void>
 }

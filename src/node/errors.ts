@@ -97,3 +97,17 @@ export class InvalidOptionError extends NodeError {
     this.name = 'InvalidOptionError'
   }
 }
+
+/** Fewer than k shards of a file are left anywhere: it cannot be read or repaired. */
+export class UnrecoverableFileError extends NodeError {
+  static override readonly code = 'ERR_UNRECOVERABLE_FILE'
+  override readonly code = 'ERR_UNRECOVERABLE_FILE'
+  readonly needed: number
+  readonly found: number
+  constructor (needed: number, found: number, options: NodeErrorOptions = {}) {
+    super(`only ${found} healthy shards are left and ${needed} are needed: the file cannot be rebuilt`, options)
+    this.name = 'UnrecoverableFileError'
+    this.needed = needed
+    this.found = found
+  }
+}

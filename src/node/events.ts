@@ -11,6 +11,7 @@ export type NodeProgressEvent =
   | { type: 'node:get:fetch-shard', detail: { stripe: number, shard: number, peer: string } }
   | { type: 'node:get:shard-failed', detail: { stripe: number, shard: number, peer: string, reason: string } }
   | { type: 'node:get:stripe', detail: { stripe: number, bytes: number } }
+  | { type: 'node:repair:stripe', detail: { stripe: number, shards: number[] } }
 
 export interface ProgressOptions {
   signal?: AbortSignal

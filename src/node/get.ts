@@ -18,6 +18,7 @@ import { FETCH_TIMEOUT_MS, GET_WINDOW_STRIPES } from './constants.js'
 import { decryptStream } from './crypto.js'
 import { FileUnavailableError, MissingKeyError, NodeError } from './errors.js'
 import { emit } from './events.js'
+import { shardProviders } from './locate.js'
 import { loadManifest } from './manifest-lookup.js'
 import type { NodeContext } from './context.js'
 import type { ProgressOptions } from './events.js'
@@ -31,19 +32,41 @@ export interface GetOptions extends ProgressOptions {
 const PROBE_TIMEOUT_MS = 5000
 
 /** Which holder of each shard to use, and which shards to prefer. */
-class ShardSources {
+export class ShardSources {
   /** Shard indices, best first. */
   order: number[]
+  /** Known holders of each shard: the manifest's, then any found in the DHT. */
+  private readonly holders: string[][]
   /** Position in each shard's holder list. */
   private readonly current: number[]
+  private refreshed: Promise<void> | null = null
 
-  constructor (private readonly manifest: Manifest) {
+  constructor (private readonly ctx: NodeContext, private readonly manifest: Manifest) {
     this.order = manifest.shards.map(s => s.index)
+    this.holders = manifest.shards.map(s => [...s.holders])
     this.current = manifest.shards.map(() => 0)
   }
 
   holder (shard: number): string | undefined {
-    return this.manifest.shards[shard].holders[this.current[shard]]
+    return this.holders[shard][this.current[shard]]
+  }
+
+  /**
+   * Once per get: asks the DHT who else holds each shard whose known holders
+   * all failed (shards repaired onto new peers are found this way).
+   */
+  async refresh (signal?: AbortSignal): Promise<boolean> {
+    if (this.refreshed !== null) { await this.refreshed; return true }
+    this.refreshed = (async () => {
+      await Promise.all(this.manifest.shards.map(async (s) => {
+        if (this.alive(s.index)) return
+        for (const peer of await shardProviders(this.ctx, this.manifest, s.index, { signal })) {
+          if (!this.holders[s.index].includes(peer)) this.holders[s.index].push(peer)
+        }
+      }))
+    })()
+    await this.refreshed
+    return true
   }
 
   /** The current holder of `shard` failed at the network level: try its next one. */
@@ -63,7 +86,7 @@ class ShardSources {
 }
 
 /** Ranks shards by how fast their holder answers a `has` for the first block. */
-async function probe (ctx: NodeContext, manifest: Manifest, sources: ShardSources, signal?: AbortSignal): Promise<void> {
+export async function probe (ctx: NodeContext, manifest: Manifest, sources: ShardSources, signal?: AbortSignal): Promise<void> {
   const k = manifest.dataShards
   const latency = new Map<number, number>()
   await new Promise<void>((resolve) => {
@@ -92,17 +115,20 @@ async function probe (ctx: NodeContext, manifest: Manifest, sources: ShardSource
   sources.order.sort((a, b) => (latency.get(a) ?? Infinity) - (latency.get(b) ?? Infinity) || a - b)
 }
 
-async function fetchStripe (ctx: NodeContext, manifest: Manifest, sources: ShardSources, s: number, options: GetOptions): Promise<Uint8Array[]> {
+/** k good blocks of stripe `s` (the other entries null), from the best sources. */
+export async function fetchStripeBlocks (ctx: NodeContext, manifest: Manifest, sources: ShardSources, s: number, options: GetOptions): Promise<Array<Uint8Array | null>> {
   const k = manifest.dataShards
   const size = blockBytes(manifest, s)
   const blocks: Array<Uint8Array | null> = manifest.shards.map(() => null)
   const failed = new Set<number>()
-  const candidates = sources.order.filter(j => sources.alive(j))
+  /** The holder each shard was last tried on, for this stripe. */
+  const tried = new Map<number, string>()
   const timeoutMs = options.fetchTimeoutMs ?? FETCH_TIMEOUT_MS
 
   const attempt = async (j: number): Promise<boolean> => {
     const peer = sources.holder(j)
     if (peer === undefined) return false
+    tried.set(j, peer)
     const cid = manifest.shards[j].blocks[s]
     emit(options, { type: 'node:get:fetch-shard', detail: { stripe: s, shard: j, peer } })
     let reason: string
@@ -124,8 +150,8 @@ async function fetchStripe (ctx: NodeContext, manifest: Manifest, sources: Shard
     return false
   }
 
-  await new Promise<void>((resolve, reject) => {
-    let good = 0
+  /** Fetches from `candidates` until k good blocks; resolves with how many are good. */
+  const fetchFrom = async (candidates: number[], good: number): Promise<number> => await new Promise<number>((resolve, reject) => {
     let running = 0
     let next = 0
     const launch = (): void => {
@@ -134,16 +160,29 @@ async function fetchStripe (ctx: NodeContext, manifest: Manifest, sources: Shard
         attempt(candidates[next++]).then(ok => {
           running--
           if (ok) good++
-          if (good >= k) resolve()
+          if (good >= k) resolve(good)
           else launch()
         }, reject)
       }
-      if (good + running < k && running === 0) reject(new FileUnavailableError(s, k, good))
+      if (good + running < k && running === 0) resolve(good)
     }
     launch()
   })
-  sources.demote(failed)
 
+  let good = await fetchFrom(sources.order.filter(j => sources.alive(j)), 0)
+  if (good < k && await sources.refresh(options.signal)) {
+    // Shards whose holder changed since they were tried: new holders from the DHT.
+    good = await fetchFrom(sources.order.filter(j => sources.alive(j) && blocks[j] === null && tried.get(j) !== sources.holder(j)), good)
+  }
+  if (good < k) throw new FileUnavailableError(s, k, good)
+  sources.demote(failed)
+  return blocks
+}
+
+async function fetchStripe (ctx: NodeContext, manifest: Manifest, sources: ShardSources, s: number, options: GetOptions): Promise<Uint8Array[]> {
+  const k = manifest.dataShards
+  const size = blockBytes(manifest, s)
+  const blocks = await fetchStripeBlocks(ctx, manifest, sources, s, options)
   const codec = ctx.codec(k, manifest.parityShards)
   if (blocks.slice(0, k).some(b => b === null)) codec.reconstructData(blocks)
   const dataBytes = stripeDataBytes(manifest, s)
@@ -157,7 +196,7 @@ async function fetchStripe (ctx: NodeContext, manifest: Manifest, sources: Shard
 async function * fetchStripes (ctx: NodeContext, manifest: Manifest, options: GetOptions): AsyncGenerator<Uint8Array> {
   const stripes = stripeCount(manifest)
   if (stripes === 0) return
-  const sources = new ShardSources(manifest)
+  const sources = new ShardSources(ctx, manifest)
   await probe(ctx, manifest, sources, options.signal)
   const window: Array<Promise<Uint8Array[]>> = []
   let next = 0

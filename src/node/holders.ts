@@ -26,11 +26,11 @@ export interface Holder {
 
 /** This node's own store, with this node as owner. */
 export class LocalHolder implements Holder {
-  constructor (readonly peerId: string, private readonly shards: ShardStore, private readonly announce: (cid: CID) => void) {}
+  constructor (readonly peerId: string, private readonly shards: ShardStore, private readonly announce: (cid: CID) => Promise<void>) {}
 
   async store (cid: CID, bytes: Uint8Array, options: HolderCallOptions & { announce?: boolean } = {}): Promise<void> {
     await this.shards.put(cid, bytes, { owner: this.peerId, signal: options.signal })
-    if (options.announce === true) this.announce(cid)
+    if (options.announce === true) await this.announce(cid)
   }
 
   async fetch (cid: CID, options: FetchOptions = {}): Promise<Uint8Array> {

@@ -14,7 +14,7 @@ import { sha256Sync, shardCidFromDigest } from '../format/cid.js'
 import { loadOrCreateIdentity } from '../net/identity.js'
 import { createShoalLibp2p } from '../net/libp2p.js'
 import { queryCapacity } from '../net/shard-client.js'
-import { SHARD_PROTOCOL } from '../net/shard-messages.js'
+import { ANNOUNCE_TIMEOUT_MS, SHARD_PROTOCOL } from '../net/shard-messages.js'
 import { shardService } from '../net/shard-service.js'
 import { createFsShardStore, createMemoryShardStore } from '../store/index.js'
 import { ANNOUNCE_INTERVAL_MS, CAPACITY_TIMEOUT_MS, DEFAULT_CAPACITY_BYTES, DISCOVERY_TIMEOUT_MS, EARLY_ANNOUNCE_DELAYS_MS, PROVIDER_CACHE_MS, STORAGE_PROVIDER_KEY } from './constants.js'
@@ -22,6 +22,8 @@ import { NodeNotStartedError } from './errors.js'
 import { getFile } from './get.js'
 import { LocalHolder, RemoteHolder } from './holders.js'
 import { putFile } from './put.js'
+import { repairFile } from './repair.js'
+import { verifyFile } from './verify.js'
 import { statFile } from './stat.js'
 import type { NodeContext } from './context.js'
 import type { ProgressOptions } from './events.js'
@@ -30,6 +32,8 @@ import type { Holder } from './holders.js'
 import type { Candidate } from './placement.js'
 import type { PutOptions, PutResult, PutSource } from './put.js'
 import type { FileStat } from './stat.js'
+import type { RepairOptions, RepairReport } from './repair.js'
+import type { VerifyReport } from './verify.js'
 import type { Codec } from '../codec/index.js'
 import type { ShoalLibp2p } from '../net/libp2p.js'
 import type { CapacityInfo } from '../net/shard-messages.js'
@@ -86,6 +90,10 @@ export interface ShoalNode {
   get: (handle: string, options?: GetOptions) => AsyncGenerator<Uint8Array>
   /** Who holds each shard, whether it answered, how many failures the file survives. */
   stat: (handle: string, options?: ProgressOptions) => Promise<FileStat>
+  /** Fetches every block of every shard and checks its hash. */
+  verify: (handle: string, options?: GetOptions) => Promise<VerifyReport>
+  /** Regenerates lost shards onto other peers; needs no key (a handle without '#' works). */
+  repair: (handle: string, options?: RepairOptions) => Promise<RepairReport>
   /** Storage peers known now, with their capacity. */
   peers: (options?: ProgressOptions) => Promise<StoragePeer[]>
   /** This node's own store. */
@@ -172,7 +180,7 @@ class Node implements ShoalNode, NodeContext {
               has: async (cid, options) => await store.has(cid, options),
               delete: async (cid, options) => await store.delete(cid, options),
               stats: async (options) => await this.offeredStats(options),
-              announce: (cid) => { this.provide(cid) }
+              announce: async (cid) => { await this.provide(cid) }
             }
           })
         }
@@ -186,7 +194,7 @@ class Node implements ShoalNode, NodeContext {
     }
     this.log('started %s', this.peerId)
     if (this.capacityBytes > 0) {
-      const announce = (): void => { this.provide(STORAGE_PROVIDER_CID) }
+      const announce = (): void => { void this.provide(STORAGE_PROVIDER_CID) }
       announce()
       for (const delay of EARLY_ANNOUNCE_DELAYS_MS) this.timers.push(setTimeout(announce, delay))
       this.timers.push(setInterval(announce, ANNOUNCE_INTERVAL_MS))
@@ -230,14 +238,18 @@ class Node implements ShoalNode, NodeContext {
     let holder = this.holders.get(peerId)
     if (holder === undefined) {
       holder = peerId === this.peerId
-        ? new LocalHolder(peerId, this.store, (cid) => { this.provide(cid) })
+        ? new LocalHolder(peerId, this.store, async (cid) => { await this.provide(cid) })
         : new RemoteHolder(this.libp2p, peerIdFromString(peerId))
       this.holders.set(peerId, holder)
     }
     return holder
   }
 
-  provide (cid: CID): void {
+  /**
+   * Provides `cid` in the DHT. The promise never rejects and settles when that
+   * is done, or after ANNOUNCE_TIMEOUT_MS (the query then goes on in the background).
+   */
+  async provide (cid: CID): Promise<void> {
     if (this.node === null) return
     const dht = this.node.services.dht
     const signal = this.stopping.signal
@@ -250,6 +262,9 @@ class Node implements ShoalNode, NodeContext {
     })()
     this.providing.add(task)
     void task.finally(() => this.providing.delete(task))
+    let timer: ReturnType<typeof setTimeout> | undefined
+    await Promise.race([task, new Promise<void>(resolve => { timer = setTimeout(resolve, ANNOUNCE_TIMEOUT_MS) })])
+    clearTimeout(timer)
   }
 
   async * findProviders (cid: CID, options: { signal?: AbortSignal }): AsyncGenerator<string> {
@@ -354,6 +369,16 @@ class Node implements ShoalNode, NodeContext {
   async stat (handle: string, options: ProgressOptions = {}): Promise<FileStat> {
     this.requireStarted()
     return await statFile(this, handle, options)
+  }
+
+  async verify (handle: string, options: GetOptions = {}): Promise<VerifyReport> {
+    this.requireStarted()
+    return await verifyFile(this, handle, options)
+  }
+
+  async repair (handle: string, options: RepairOptions = {}): Promise<RepairReport> {
+    this.requireStarted()
+    return await repairFile(this, handle, options)
   }
 }
 

@@ -6,6 +6,7 @@
 import { MAX_HAS_CIDS } from '../net/shard-messages.js'
 import { parseHandle } from '../format/handle.js'
 import { stripeCount } from '../format/manifest.js'
+import { shardHolders } from './locate.js'
 import { loadManifest } from './manifest-lookup.js'
 import type { NodeContext } from './context.js'
 import type { ProgressOptions } from './events.js'
@@ -44,7 +45,8 @@ export interface FileStat {
   health: number
 }
 
-async function countPresent (ctx: NodeContext, peerId: string, blocks: CID[], options: ProgressOptions): Promise<HolderStat> {
+/** How many of `blocks` a peer reports having; unreachable peers count none. */
+export async function countPresent (ctx: NodeContext, peerId: string, blocks: CID[], options: ProgressOptions): Promise<HolderStat> {
   try {
     let present = 0
     for (let i = 0; i < blocks.length; i += MAX_HAS_CIDS) {
@@ -63,7 +65,8 @@ export async function statFile (ctx: NodeContext, handleText: string, options: P
   const manifest = await loadManifest(ctx, handle.manifest, options)
   const stripes = stripeCount(manifest)
   const shards = await Promise.all(manifest.shards.map(async (shard): Promise<ShardStat> => {
-    const holders = await Promise.all(shard.holders.map(async peer => await countPresent(ctx, peer, shard.blocks, options)))
+    const peers = await shardHolders(ctx, manifest, shard.index, options)
+    const holders = await Promise.all(peers.map(async peer => await countPresent(ctx, peer, shard.blocks, options)))
     return { index: shard.index, holders, healthy: holders.some(h => h.reachable && h.blocksPresent === stripes) }
   }))
   const k = manifest.dataShards

@@ -43,7 +43,8 @@ export async function startNetwork (count: number, options: { capacityBytes?: (i
         store,
         capacityBytes,
         querySelfIntervalMs: 1000,
-        bootstrap: i === 0 ? [] : peers[0].node.multiaddrs,
+        // through the first peer and the one before: the rest is found in the DHT
+        bootstrap: [...new Set([peers[0], peers[i - 1]].filter(p => p !== undefined).flatMap(p => p.node.multiaddrs))],
         ...options.init
       })
       await node.start()
@@ -52,7 +53,7 @@ export async function startNetwork (count: number, options: { capacityBytes?: (i
     await waitFor(async () => {
       const seen = await Promise.all(peers.map(async p => (await p.node.peers()).length))
       return seen.every(n => n >= count - 1)
-    }, 30_000)
+    }, 60_000)
   } catch (err) {
     await network.stop()
     throw err

@@ -1,0 +1,115 @@
+/**
+ * repair: find the shards of a file that no reachable peer fully holds,
+ * regenerate them from k healthy shards, and place them on other peers with
+ * room, which announce them in the DHT. The manifest does not change (its CID
+ * is the handle), so repair needs no key and no new handle: holders are found
+ * through the DHT afterwards. Holders only ever see ciphertext.
+ */
+
+import { sha256Sync, digestMatches } from '../format/cid.js'
+import { parseHandle } from '../format/handle.js'
+import { shardBytes, stripeCount } from '../format/manifest.js'
+import { STORE_TIMEOUT_MS } from './constants.js'
+import { NodeError, NotEnoughPeersError, UnrecoverableFileError } from './errors.js'
+import { emit } from './events.js'
+import { fetchStripeBlocks, ShardSources } from './get.js'
+import { shardHolders } from './locate.js'
+import { loadManifest } from './manifest-lookup.js'
+import { rankCandidates } from './placement.js'
+import { countPresent } from './stat.js'
+import type { NodeContext } from './context.js'
+import type { GetOptions } from './get.js'
+import type { Manifest } from '../format/manifest.js'
+
+export interface RepairOptions extends GetOptions {
+  /** Repair when this many shards or fewer are healthy. Default: n - 1 (any loss). */
+  threshold?: number
+}
+
+export interface RepairReport {
+  manifest: string
+  /** Healthy shards found before repair. */
+  healthyBefore: number
+  /** Healthy shards after repair. */
+  healthyAfter: number
+  /** Shards regenerated, with their new holder. */
+  repaired: Array<{ index: number, holder: string }>
+  /** Bytes fetched from healthy holders and stored on new ones. */
+  bytesFetched: number
+  bytesStored: number
+}
+
+export interface ShardHealth {
+  /** For each shard: a reachable holder with every block, or null. */
+  healthyHolder: Array<string | null>
+  /** Every peer known to hold any shard of the file. */
+  holders: Set<string>
+}
+
+/** Who fully holds each shard now (manifest holders and DHT providers asked). */
+export async function shardHealth (ctx: NodeContext, manifest: Manifest, options: { signal?: AbortSignal } = {}): Promise<ShardHealth> {
+  const stripes = stripeCount(manifest)
+  const holders = new Set<string>()
+  const healthyHolder = await Promise.all(manifest.shards.map(async (shard) => {
+    const candidates = await shardHolders(ctx, manifest, shard.index, options)
+    for (const peer of candidates) {
+      const stat = await countPresent(ctx, peer, shard.blocks, options)
+      if (stat.reachable && stat.blocksPresent === stripes) {
+        holders.add(peer)
+        return peer
+      }
+    }
+    return null
+  }))
+  return { healthyHolder, holders }
+}
+
+export async function repairFile (ctx: NodeContext, handleText: string, options: RepairOptions = {}): Promise<RepairReport> {
+  const handle = parseHandle(handleText)
+  const manifest = await loadManifest(ctx, handle.manifest, options)
+  const k = manifest.dataShards
+  const n = k + manifest.parityShards
+  const { healthyHolder, holders } = await shardHealth(ctx, manifest, options)
+  const healthy = healthyHolder.filter(h => h !== null).length
+  const report: RepairReport = { manifest: handle.manifest.toString(), healthyBefore: healthy, healthyAfter: healthy, repaired: [], bytesFetched: 0, bytesStored: 0 }
+  const threshold = options.threshold ?? n - 1
+  if (healthy === n || healthy > threshold) return report
+  if (healthy < k) throw new UnrecoverableFileError(k, healthy)
+
+  const missing = healthyHolder.flatMap((h, i) => h === null ? [i] : [])
+  // New holders: peers with room that hold no shard of this file yet.
+  const candidates = (await ctx.discover({ signal: options.signal, wanted: 3 * n })).filter(c => !holders.has(c.peerId))
+  const ranked = rankCandidates(handle.manifest.bytes, candidates, shardBytes(manifest))
+  if (ranked.length < missing.length) throw new NotEnoughPeersError(missing.length, ranked.length)
+  const target = new Map(missing.map((index, i) => [index, ranked[i].peerId]))
+  ctx.log('repair %s: shards %s to %s', handle.manifest, missing.join(','), [...target.values()].join(','))
+
+  // Read only from the healthy holders found above.
+  const sources = new ShardSources(ctx, { ...manifest, shards: manifest.shards.map((s, i) => ({ ...s, holders: healthyHolder[i] === null ? [] : [healthyHolder[i] as string] })) })
+  const codec = ctx.codec(k, manifest.parityShards)
+  for (let s = 0, stripes = stripeCount(manifest); s < stripes; s++) {
+    const blocks = await fetchStripeBlocks(ctx, manifest, sources, s, options)
+    for (const b of blocks) if (b !== null) report.bytesFetched += b.length
+    codec.reconstruct(blocks)
+    await Promise.all(missing.map(async (index) => {
+      const block = blocks[index] as Uint8Array
+      const cid = manifest.shards[index].blocks[s]
+      if (!digestMatches(cid, sha256Sync(block))) {
+        throw new NodeError(`rebuilt block ${s} of shard ${index} does not match its CID`)
+      }
+      await ctx.holder(target.get(index) as string).store(cid, block, { signal: options.signal, timeoutMs: STORE_TIMEOUT_MS, announce: s === 0 })
+      report.bytesStored += block.length
+    }))
+    emit(options, { type: 'node:repair:stripe', detail: { stripe: s, shards: missing } })
+  }
+  // The new holders keep the manifest too, so it stays findable.
+  const manifestBytes = await ctx.store.get(handle.manifest).catch(() => null)
+  if (manifestBytes !== null) {
+    await Promise.allSettled([...target.values()].map(async peer => {
+      await ctx.holder(peer).store(handle.manifest, manifestBytes, { signal: options.signal, timeoutMs: STORE_TIMEOUT_MS, announce: true })
+    }))
+  }
+  report.repaired = missing.map(index => ({ index, holder: target.get(index) as string }))
+  report.healthyAfter = healthy + missing.length
+  return report
+}
