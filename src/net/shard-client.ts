@@ -44,6 +44,16 @@ export class ShardSession {
     this.reader = createStreamReader(stream)
   }
 
+  /** A failure status the peer sent before the stream broke, if one is buffered. */
+  private async pendingRefusal (): Promise<RemoteError | null> {
+    try {
+      const response = decodeResponse(await readFrame(this.reader, { timeoutMs: 50, maxBytes: MAX_HEADER_BYTES }))
+      return response.status === Status.OK ? null : new RemoteError(response.status, response.message ?? '', this.peerId)
+    } catch {
+      return null
+    }
+  }
+
   private fail (err: unknown): never {
     if (!(err instanceof RemoteError) && this.broken === null) {
       this.broken = err as Error
@@ -65,7 +75,13 @@ export class ShardSession {
         await writeFrame(this.stream, encodeMessage(request), { ...timeouts, maxBytes: MAX_HEADER_BYTES })
         if (body !== undefined) await writeAll(this.stream, [body], timeouts)
       } catch (err) {
-        this.fail(err)
+        // A peer that refuses a request (busy, too large) answers with a status
+        // and resets the stream while we are still sending: report its answer.
+        const refusal = await this.pendingRefusal()
+        if (refusal === null) this.fail(err)
+        this.broken ??= err as Error
+        this.stream.abort(err as Error)
+        throw refusal
       }
     })
     this.writeTail = sent.catch(() => {})
@@ -118,7 +134,7 @@ export class ShardSession {
 
   /** False once the stream broke or closed: open a new session then. */
   get usable (): boolean {
-    return this.broken === null && this.stream.status === 'open' && this.stream.writeStatus === 'writable'
+    return this.broken === null && this.stream.status === 'open' && this.stream.writeStatus === 'writable' && this.stream.remoteWriteStatus === 'writable'
   }
 }
 

@@ -57,7 +57,10 @@ export interface ShardServiceComponents {
   logger: ComponentLogger
 }
 
-/** A request the stream cannot recover from: answered (if possible), then the stream is aborted. */
+/** Time a peer gets to stop sending after a fatal answer, before its stream is aborted. */
+const FATAL_GRACE_MS = 1000
+
+/** A request the stream cannot recover from: answered (if possible), then the stream is ended. */
 class Fatal extends Error {
   constructor (readonly status: number, message: string) { super(message) }
 }
@@ -109,6 +112,12 @@ export class ShardService implements Startable {
         try {
           frame = await readFrameOrEnd(reader, { maxBytes: MAX_HEADER_BYTES, timeoutMs: this.idleTimeoutMs })
         } catch (err) {
+          if ((err as Error).name === 'StreamTimeoutError' && reader.bufferedBytes === 0) {
+            // idle, not invalid: nothing to answer, the stream is just ended
+            this.log('shard stream from %s idle for %d ms: closing', peer, this.idleTimeoutMs)
+            stream.abort(new Error('idle'))
+            return
+          }
           throw new Fatal(Status.INVALID_REQUEST, (err as Error).message)
         }
         if (frame === undefined) break
@@ -125,9 +134,15 @@ export class ShardService implements Startable {
       const fatal = err instanceof Fatal ? err : new Fatal(Status.INTERNAL, (err as Error).message)
       this.log('shard stream from %s ended: %s', peer, fatal.message)
       if (stream.writeStatus === 'writable') {
+        // Answer, then close our side: close() resolves once the answer has
+        // reached the transport (abort() would drop it). A peer that keeps
+        // sending is cut off after a short grace.
         await writeFrame(stream, encodeMessage({ status: fatal.status as ShardResponse['status'], message: fatal.message }), { timeoutMs: 1000 }).catch(() => {})
+        await stream.close({ signal: AbortSignal.timeout(1000) }).catch(() => {})
       }
-      stream.abort(new Error(fatal.message))
+      if (stream.status === 'open') {
+        setTimeout(() => { if (stream.status === 'open') stream.abort(new Error(fatal.message)) }, FATAL_GRACE_MS).unref()
+      }
     } finally {
       reader.release()
     }

@@ -62,13 +62,20 @@ export interface WriteAllOptions extends TimeoutOptions {
   close?: boolean
   /** Largest piece handed to `send()`. Default WRITE_CHUNK_BYTES (64 KiB). */
   chunkBytes?: number
-  /** Send the next piece only when at most this many bytes wait in the stream's queue. Default WRITE_MAX_QUEUED_BYTES (0). */
+  /** Send the next piece only when at most this many bytes wait in the stream's queue. Default WRITE_MAX_QUEUED_BYTES. */
   maxQueuedBytes?: number
+  /**
+   * Resolve only once the stream's queue is empty (every byte handed to the
+   * muxer). Needed before `abort()`, which drops whatever is still queued.
+   */
+  flush?: boolean
 }
 
 export interface FrameOptions extends TimeoutOptions {
   /** Largest body accepted or sent. Default MAX_MESSAGE_BYTES (1 MiB). */
   maxBytes?: number
+  /** writeFrame: resolve only once the frame has left the stream's queue (see WriteAllOptions.flush). */
+  flush?: boolean
 }
 
 export type Bytes = Uint8Array | Uint8ArrayList
@@ -119,6 +126,7 @@ export async function writeAll (stream: Stream, chunks: AsyncIterable<Bytes> | I
         sent += piece.byteLength
       }
     }
+    if (options.flush === true) await waitWritable(stream, 0, op.signal)
     if (options.close === true) {
       throwIfAborted(op.signal)
       if (stream.writeStatus !== 'writable') throw writeStateError(stream)
@@ -152,7 +160,7 @@ export async function writeFrame (stream: Stream, payload: Bytes, options: Frame
   const maxBytes = options.maxBytes ?? MAX_MESSAGE_BYTES
   if (payload.byteLength > maxBytes) throw new MessageTooLargeError(payload.byteLength, maxBytes)
   // one list, so that a small frame leaves as one muxer frame
-  await writeAll(stream, [new Uint8ArrayList(encodeFrameLength(payload.byteLength), payload)], { signal: options.signal, timeoutMs: options.timeoutMs })
+  await writeAll(stream, [new Uint8ArrayList(encodeFrameLength(payload.byteLength), payload)], { signal: options.signal, timeoutMs: options.timeoutMs, flush: options.flush })
 }
 
 /**

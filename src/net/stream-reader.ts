@@ -184,19 +184,25 @@ export class StreamReader {
     })
   }
 
-  /** Wait until `bytes` are buffered or no more will come; errors (reset, abort) win over buffered data. */
+  /**
+   * Wait until `bytes` are buffered or no more will come. Bytes that arrived
+   * before a reset or abort are still handed out (a peer's last answer often
+   * comes just before its reset); the error is raised once they do not suffice.
+   */
   async #fill (bytes: number, options: TimeoutOptions): Promise<void> {
     if (this.#released) throw new InvalidArgumentError('the reader was released')
-    if (this.#error != null) throw this.#error
+    if (this.#buffer.byteLength >= bytes) return
+    this.#throwError()
     throwIfAborted(options.signal)
-    if (this.#buffer.byteLength >= bytes || this.#noMoreData()) return
+    if (this.#noMoreData()) return
     const op = operationSignal(options, DEFAULT_STREAM_TIMEOUT_MS)
     this.#wantBytes = bytes
     try {
       while (true) {
         if (this.#released) throw new InvalidArgumentError('the reader was released')
-        if (this.#error != null) throw this.#error
-        if (this.#buffer.byteLength >= bytes || this.#noMoreData()) return
+        if (this.#buffer.byteLength >= bytes) return
+        this.#throwError()
+        if (this.#noMoreData()) return
         if (this.#pausedByUs) {
           this.#resume()
           continue
@@ -207,6 +213,13 @@ export class StreamReader {
       this.#wantBytes = 0
       op.done()
     }
+  }
+
+  /** Raises the stored stream error; what is left in the buffer is dropped, so later reads fail alike. */
+  #throwError (): void {
+    if (this.#error == null) return
+    this.#buffer.consume(this.#buffer.byteLength)
+    throw this.#error
   }
 
   /** Remove `n` buffered bytes, as one Uint8Array (no copy when they lie in one received chunk), and resume the remote below the low-water mark. */
