@@ -30,7 +30,7 @@ export const DISCOVERY_TIMEOUT_MS = 2_000
 /** Storage peers found in the DHT are remembered this long before a new lookup (short: an early answer is often incomplete). */
 export const PROVIDER_CACHE_MS = 5_000
 /** Waiting for one peer's capacity answer. */
-export const CAPACITY_TIMEOUT_MS = 2_000
+export const CAPACITY_TIMEOUT_MS = 5_000
 /** Connected storage peers asked directly for a manifest, alongside the DHT lookup. */
 export const MANIFEST_ASK_PEERS = 32
 /** Finding a manifest's providers in the DHT. */
