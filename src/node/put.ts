@@ -33,6 +33,12 @@ export interface PutOptions extends ProgressOptions, RedundancyOptions {
    * actually achieved. Default false.
    */
   allowColocation?: boolean
+  /**
+   * Bytes that seed the placement hash instead of a random file id: the same
+   * seed over the same peers gives the same holders (the simulation uses it to
+   * replay a run). Default: 16 random bytes.
+   */
+  placementSeed?: Uint8Array
 }
 
 export interface PutResult {
@@ -99,7 +105,7 @@ export async function putFile (ctx: NodeContext, source: PutSource, options: Put
   // Placement: peers with room for one shard of this file.
   const encodedHint = sizeHint === undefined ? stripeBytes : encrypt ? sealedBytes(sizeHint, SEGMENT_BYTES) : sizeHint
   const perShard = Math.max(1, shardBytes({ encodedBytes: encodedHint, stripeBytes, dataShards: k }))
-  const fileId = globalThis.crypto.getRandomValues(new Uint8Array(16))
+  const fileId = options.placementSeed ?? globalThis.crypto.getRandomValues(new Uint8Array(16))
   const holderIds = chooseHolders(fileId, await ctx.discover({ signal, wanted: 3 * n }), n, perShard, options.allowColocation === true)
   emit(options, { type: 'node:put:placement', detail: { holders: holderIds } })
   ctx.log('put %d+%d to %s', k, m, holderIds.join(', '))
