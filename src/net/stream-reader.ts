@@ -161,6 +161,9 @@ export class StreamReader {
       this.#resuming = true
       try {
         this.stream.resume()
+      } catch (err) {
+        // the connection is closing under us (the window update cannot be sent)
+        this.#error ??= streamCloseError(this.stream, err as Error)
       } finally {
         this.#resuming = false
       }
@@ -313,7 +316,11 @@ export class StreamReader {
     }
     if (open && this.#pausedByUs) {
       this.#pausedByUs = false
-      this.stream.resume()
+      try {
+        // resume() sends a window update at once, and throws if the connection
+        // under the stream is already closing: nothing left to resume then.
+        this.stream.resume()
+      } catch {}
     }
     this.#notify()
     return unread

@@ -21,6 +21,7 @@ import { ANNOUNCE_INTERVAL_MS, CAPACITY_TIMEOUT_MS, DEFAULT_CAPACITY_BYTES, DISC
 import { NodeNotStartedError } from './errors.js'
 import { getFile } from './get.js'
 import { LocalHolder, RemoteHolder } from './holders.js'
+import { deleteFile } from './delete.js'
 import { putFile } from './put.js'
 import { repairFile } from './repair.js'
 import { verifyFile } from './verify.js'
@@ -31,6 +32,7 @@ import type { GetOptions } from './get.js'
 import type { Holder } from './holders.js'
 import type { Candidate } from './placement.js'
 import type { PutOptions, PutResult, PutSource } from './put.js'
+import type { DeleteReport } from './delete.js'
 import type { FileStat } from './stat.js'
 import type { RepairOptions, RepairReport } from './repair.js'
 import type { VerifyReport } from './verify.js'
@@ -94,6 +96,8 @@ export interface ShoalNode {
   verify: (handle: string, options?: GetOptions) => Promise<VerifyReport>
   /** Regenerates lost shards onto other peers; needs no key (a handle without '#' works). */
   repair: (handle: string, options?: RepairOptions) => Promise<RepairReport>
+  /** Deletes the file's blocks and manifest copies from their holders (only what this node stored). */
+  delete: (handle: string, options?: ProgressOptions) => Promise<DeleteReport>
   /** Storage peers known now, with their capacity. */
   peers: (options?: ProgressOptions) => Promise<StoragePeer[]>
   /** This node's own store. */
@@ -251,6 +255,9 @@ class Node implements ShoalNode, NodeContext {
    */
   async provide (cid: CID): Promise<void> {
     if (this.node === null) return
+    // Alone (no DHT peer yet), a provide has nowhere to go: the early
+    // re-announcements of the storage key cover the peers that come later.
+    if (this.dhtPeers() === 0) return
     const dht = this.node.services.dht
     const signal = this.stopping.signal
     const task = (async () => {
@@ -267,7 +274,14 @@ class Node implements ShoalNode, NodeContext {
     clearTimeout(timer)
   }
 
+  /** Peers in the DHT routing table (kad-dht keeps it on the SingleKadDHT it returns). */
+  private dhtPeers (): number {
+    const table = (this.libp2p.services.dht as unknown as { routingTable?: { size: number } }).routingTable
+    return table?.size ?? 1
+  }
+
   async * findProviders (cid: CID, options: { signal?: AbortSignal }): AsyncGenerator<string> {
+    if (this.dhtPeers() === 0) return
     const seen = new Set<string>()
     for await (const event of this.libp2p.services.dht.findProviders(cid, { signal: options.signal })) {
       if (event.name !== 'PROVIDER') continue
@@ -379,6 +393,11 @@ class Node implements ShoalNode, NodeContext {
   async repair (handle: string, options: RepairOptions = {}): Promise<RepairReport> {
     this.requireStarted()
     return await repairFile(this, handle, options)
+  }
+
+  async delete (handle: string, options: ProgressOptions = {}): Promise<DeleteReport> {
+    this.requireStarted()
+    return await deleteFile(this, handle, options)
   }
 }
 

@@ -6,6 +6,7 @@
 
 import { createHash } from 'node:crypto'
 import { generateKeyPairFromSeed } from '@libp2p/crypto/keys'
+import { SHARD_PROTOCOL } from '../net/shard-messages.js'
 import { createNode } from '../node/node.js'
 import { createMemoryShardStore } from '../store/index.js'
 import type { ShoalNode } from '../node/node.js'
@@ -24,7 +25,11 @@ const CONVERGE_POLL_MS = 200
 export class SimNetwork {
   readonly peers: SimPeer[] = []
 
-  constructor (private readonly seed: number, private readonly capacityBytes: number) {}
+  /**
+   * @param expectedPeers sizes the DHT self-query interval: every peer of the
+   * process runs one, and at one a second twenty peers keep a core busy.
+   */
+  constructor (private readonly seed: number, private readonly capacityBytes: number, private readonly expectedPeers = 10) {}
 
   /** Starts peer number `peers.length`, joined through peer 0 and the last live peer. */
   async add (): Promise<SimPeer> {
@@ -37,7 +42,7 @@ export class SimNetwork {
       privateKey,
       store,
       capacityBytes: this.capacityBytes,
-      querySelfIntervalMs: 1000,
+      querySelfIntervalMs: Math.max(1000, this.expectedPeers * 250),
       bootstrap: [...new Set(via.flatMap(p => p.node.multiaddrs))]
     })
     await node.start()
@@ -59,15 +64,24 @@ export class SimNetwork {
     await peer.node.stop()
   }
 
-  /** Waits until `observer` knows every other live peer as a storage peer. */
+  /**
+   * Waits until `observer` knows every other live peer as a storage peer: a
+   * cheap look at its peer store first, then one round of capacity answers.
+   */
   async converge (observer: SimPeer, timeoutMs: number, signal?: AbortSignal): Promise<void> {
     const deadline = Date.now() + timeoutMs
     while (true) {
       signal?.throwIfAborted()
-      const known = new Set((await observer.node.peers({ signal })).map(p => p.peerId))
-      if (this.alive().every(p => p === observer || known.has(p.peerId))) return
+      const stored = await observer.node.libp2p.peerStore.all({ filters: [p => p.protocols.includes(SHARD_PROTOCOL)] })
+      const ids = new Set(stored.map(p => p.id.toString()))
+      const others = this.alive().filter(p => p !== observer)
+      let known = new Set<string>()
+      if (others.every(p => ids.has(p.peerId))) {
+        known = new Set((await observer.node.peers({ signal })).map(p => p.peerId))
+        if (others.every(p => known.has(p.peerId))) return
+      }
       if (Date.now() > deadline) {
-        throw new Error(`peers did not find each other within ${timeoutMs} ms (${known.size} of ${this.alive().length - 1} known)`)
+        throw new Error(`peers did not find each other within ${timeoutMs} ms (${Math.max(known.size, ids.size)} of ${others.length} known)`)
       }
       await new Promise(resolve => setTimeout(resolve, CONVERGE_POLL_MS))
     }

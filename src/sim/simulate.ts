@@ -71,7 +71,7 @@ export async function simulate (options: SimulateOptions = {}): Promise<SimRepor
   if (!Number.isSafeInteger(fileBytes) || fileBytes < 0) throw new RangeError('fileBytes must be a non-negative integer')
 
   const rng = random(seed)
-  const net = new SimNetwork(seed, options.capacityBytes ?? 256 * 1024 * 1024)
+  const net = new SimNetwork(seed, options.capacityBytes ?? 256 * 1024 * 1024, peers)
   const report: SimReport = { scenario, seed, peers, files: fileCount, fileBytes, dataShards: k, parityShards: m, convergenceMs: 0, steps: [], ok: false, peakRssBytes: 0 }
   const rssTimer = setInterval(() => { report.peakRssBytes = Math.max(report.peakRssBytes, process.memoryUsage().rss) }, 100)
   emit(options, { type: 'sim:start', detail: { peers, files: fileCount, scenario, seed } })
