@@ -42,10 +42,14 @@ export interface Codec {
   encode: (shards: Uint8Array[]) => void
   /** True when the parity shards agree with the data shards. */
   verify: (shards: Uint8Array[]) => boolean
-  /** Allocates and fills every missing (null) shard, in place; returns the same array. */
-  reconstruct: (shards: Array<Uint8Array | null>) => Uint8Array[]
-  /** Like reconstruct, but fills only missing data shards; missing parity stays null. */
-  reconstructData: (shards: Array<Uint8Array | null>) => Array<Uint8Array | null>
+  /**
+   * Fills every missing shard in place and returns the same array: null entries
+   * get new arrays; entries listed in `options.rebuild` are lost too but their
+   * arrays are reused (overwritten), so a caller can rebuild without allocating.
+   */
+  reconstruct: (shards: Array<Uint8Array | null>, options?: ReconstructOptions) => Uint8Array[]
+  /** Like reconstruct, but fills only missing data shards; missing parity stays as it was. */
+  reconstructData: (shards: Array<Uint8Array | null>, options?: ReconstructOptions) => Array<Uint8Array | null>
   /** k data shards (zero padded) and m zeroed parity shards for `data`, in one allocation. */
   split: (data: Uint8Array) => Uint8Array[]
   /** The first `size` bytes of the data shards, concatenated. */
@@ -54,6 +58,14 @@ export interface Codec {
   encodeStream: (source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, options?: EncodeStreamOptions) => AsyncGenerator<EncodedStripe>
   /** Rebuilds the original bytes from stripes with up to m missing shards each. */
   decodeStream: (stripes: AsyncIterable<StripeInput> | Iterable<StripeInput>, options?: DecodeStreamOptions) => AsyncGenerator<Uint8Array>
+}
+
+export interface ReconstructOptions {
+  /**
+   * Indices of shards whose bytes are lost but whose arrays (of the shard size)
+   * should receive the rebuilt bytes. Default: none.
+   */
+  rebuild?: readonly number[]
 }
 
 /** What a rebuild reads and writes; produced by `rebuildJob`. */
@@ -107,22 +119,21 @@ export class ReedSolomonCodec implements Codec {
     return this.verifyRange(shards, 0, size)
   }
 
-  reconstruct (shards: Array<Uint8Array | null>): Uint8Array[] {
-    const job = this.rebuildJob(shards, false)
-    if (job !== null) {
-      for (const i of job.targets) shards[i] = new Uint8Array(job.size)
-      this.rebuildRange(shards, job, 0, job.size)
-    }
+  reconstruct (shards: Array<Uint8Array | null>, options: ReconstructOptions = {}): Uint8Array[] {
+    this.rebuild(shards, false, options)
     return shards as Uint8Array[]
   }
 
-  reconstructData (shards: Array<Uint8Array | null>): Array<Uint8Array | null> {
-    const job = this.rebuildJob(shards, true)
-    if (job !== null) {
-      for (const i of job.targets) shards[i] = new Uint8Array(job.size)
-      this.rebuildRange(shards, job, 0, job.size)
-    }
+  reconstructData (shards: Array<Uint8Array | null>, options: ReconstructOptions = {}): Array<Uint8Array | null> {
+    this.rebuild(shards, true, options)
     return shards
+  }
+
+  private rebuild (shards: Array<Uint8Array | null>, dataOnly: boolean, options: ReconstructOptions): void {
+    const job = this.rebuildJob(shards, dataOnly, options.rebuild)
+    if (job === null) return
+    for (const i of job.targets) shards[i] ??= new Uint8Array(job.size)
+    this.rebuildRange(shards, job, 0, job.size)
   }
 
   // The range methods below skip argument checks: the public methods above and
@@ -141,18 +152,22 @@ export class ReedSolomonCodec implements Codec {
    * Checks `shards` for a rebuild and says which shards to read and write, or
    * null when nothing is missing. The caller allocates the targets.
    */
-  rebuildJob (shards: Array<Uint8Array | null>, dataOnly: boolean): RebuildJob | null {
+  rebuildJob (shards: Array<Uint8Array | null>, dataOnly: boolean, reuse: readonly number[] = []): RebuildJob | null {
     if (!Array.isArray(shards)) throw new WrongShardCountError(this.totalShards, 0)
     if (shards.length !== this.totalShards) throw new WrongShardCountError(this.totalShards, shards.length)
+    if (!Array.isArray(reuse) || reuse.some(i => !Number.isSafeInteger(i) || i < 0 || i >= this.totalShards || shards[i] == null)) {
+      throw new InvalidArgumentError('rebuild lists indices of shards given as arrays to overwrite')
+    }
     const size = checkShardSizes(shards, true)
     const k = this.dataShards
     const limit = dataOnly ? k : this.totalShards
+    const lost = new Set(reuse)
     const targets: number[] = []
-    for (let i = 0; i < limit; i++) if (shards[i] == null) targets.push(i)
+    for (let i = 0; i < limit; i++) if (shards[i] == null || lost.has(i)) targets.push(i)
     if (targets.length === 0) return null
     // Decode from the first k present shards: data shards come first, so the
     // decode matrix keeps identity rows wherever it can.
-    const inputs = presentIndices(shards, k).slice(0, k)
+    const inputs = presentIndices(shards.map((s, i) => lost.has(i) ? null : s), k).slice(0, k)
     return { size, inputs, targets }
   }
 

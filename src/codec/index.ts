@@ -1,5 +1,5 @@
 export { createCodec } from './codec.js'
-export type { Codec, CodecInit } from './codec.js'
+export type { Codec, CodecInit, ReconstructOptions } from './codec.js'
 export { availableKernels, chooseKernel } from './loader.js'
 export type { KernelName } from './loader.js'
 export { encodingMatrix, invertMatrix } from './matrix.js'
