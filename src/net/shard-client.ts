@@ -24,6 +24,9 @@ export interface Dialer {
   dialProtocol: (peer: PeerId, protocols: string | string[], options?: { signal?: AbortSignal }) => Promise<Stream>
 }
 
+/** Whether a holder announces a stored block in the DHT, and whether its answer waits for that. */
+export type Announce = 'background' | 'wait'
+
 export interface FetchOptions extends TimeoutOptions {
   offset?: number
   length?: number
@@ -99,9 +102,13 @@ export class ShardSession {
     return await answered
   }
 
-  /** Stores a block on the peer; `announce` asks it to provide the CID in the DHT. */
-  async store (cid: CID, bytes: Uint8Array, options: TimeoutOptions & { announce?: boolean } = {}): Promise<void> {
-    await this.exchange({ op: 'store', cid: cid.toString(), size: bytes.length, announce: options.announce }, options, bytes, async () => {})
+  /**
+   * Stores a block on the peer. `announce` asks it to provide the CID in the
+   * DHT: 'wait' answers once that is done, 'background' right away.
+   */
+  async store (cid: CID, bytes: Uint8Array, options: TimeoutOptions & { announce?: Announce } = {}): Promise<void> {
+    const announce = options.announce === 'wait' || options.announce === 'background' ? { announce: true, announceWait: options.announce === 'wait' } : {}
+    await this.exchange({ op: 'store', cid: cid.toString(), size: bytes.length, ...announce }, options, bytes, async () => {})
   }
 
   async fetch (cid: CID, options: FetchOptions = {}): Promise<Uint8Array> {

@@ -26,7 +26,7 @@ export const MAX_INFLIGHT_STORE_BYTES = 256 * 1024 * 1024
 export const MAX_SHARD_STREAMS = 32
 /** A stream with no request for this long is closed by the server. */
 export const SHARD_IDLE_TIMEOUT_MS = 60_000
-/** A store that asks to be announced is answered after the announcement, or after this long. */
+/** A store that asks to wait for its announcement is answered after it, or after this long. */
 export const ANNOUNCE_TIMEOUT_MS = 10_000
 /** Time for one request's body or answer. */
 export const SHARD_REQUEST_TIMEOUT_MS = 30_000
@@ -46,7 +46,7 @@ export const Status = {
 export type StatusCode = typeof Status[keyof typeof Status]
 
 export type ShardRequest =
-  | { op: 'store', cid: string, size: number, announce?: boolean }
+  | { op: 'store', cid: string, size: number, announce?: boolean, announceWait?: boolean }
   | { op: 'fetch', cid: string, offset?: number, length?: number }
   | { op: 'has', cids: string[] }
   | { op: 'delete', cid: string }
@@ -103,7 +103,8 @@ export function decodeRequest (bytes: Uint8Array): ShardRequest {
     case 'store':
       if (!isCidText(m.cid) || !isCount(m.size)) break
       if (m.announce !== undefined && typeof m.announce !== 'boolean') break
-      return { op: 'store', cid: m.cid, size: m.size, announce: m.announce === true }
+      if (m.announceWait !== undefined && typeof m.announceWait !== 'boolean') break
+      return { op: 'store', cid: m.cid, size: m.size, announce: m.announce === true, announceWait: m.announceWait === true }
     case 'fetch':
       if (!isCidText(m.cid)) break
       if (m.offset !== undefined && !isCount(m.offset)) break

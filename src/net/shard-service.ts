@@ -36,8 +36,9 @@ export interface ShardBackend {
   stats: (options: { signal?: AbortSignal }) => Promise<CapacityInfo>
   /**
    * Called after a store the client asked to announce: provides the CID in the
-   * DHT. The answer waits for it (at most ANNOUNCE_TIMEOUT_MS), so an ok means
-   * the block can be found.
+   * DHT. With `announceWait` the answer waits for it (at most
+   * ANNOUNCE_TIMEOUT_MS), so an ok means the block can be found; otherwise the
+   * announcement goes on after the answer.
    */
   announce?: (cid: CID) => Promise<void>
 }
@@ -173,7 +174,10 @@ export class ShardService implements Startable {
           const cid = toCid(request.cid)
           await this.backend.put(cid, body, { owner, signal })
           if (request.announce === true && this.backend.announce !== undefined) {
-            await Promise.race([this.backend.announce(cid), new Promise(resolve => setTimeout(resolve, ANNOUNCE_TIMEOUT_MS).unref())])
+            const announced = this.backend.announce(cid).catch(err => { this.log('announcing %s failed: %s', cid, (err as Error).message) })
+            if (request.announceWait === true) {
+              await Promise.race([announced, new Promise(resolve => setTimeout(resolve, ANNOUNCE_TIMEOUT_MS).unref())])
+            }
           }
           await reply({ status: Status.OK })
         } catch (err) {

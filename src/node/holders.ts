@@ -5,7 +5,7 @@
 
 import { RemoteError } from '../net/errors.js'
 import { openShardSession } from '../net/shard-client.js'
-import type { Dialer, FetchOptions, ShardSession } from '../net/shard-client.js'
+import type { Announce, Dialer, FetchOptions, ShardSession } from '../net/shard-client.js'
 import type { ShardStore } from '../store/types.js'
 import type { PeerId } from '@libp2p/interface'
 import type { CID } from 'multiformats/cid'
@@ -17,7 +17,7 @@ export interface HolderCallOptions {
 
 export interface Holder {
   readonly peerId: string
-  store: (cid: CID, bytes: Uint8Array, options?: HolderCallOptions & { announce?: boolean }) => Promise<void>
+  store: (cid: CID, bytes: Uint8Array, options?: HolderCallOptions & { announce?: Announce }) => Promise<void>
   fetch: (cid: CID, options?: FetchOptions) => Promise<Uint8Array>
   has: (cids: CID[], options?: HolderCallOptions) => Promise<boolean[]>
   delete: (cid: CID, options?: HolderCallOptions) => Promise<boolean>
@@ -28,9 +28,10 @@ export interface Holder {
 export class LocalHolder implements Holder {
   constructor (readonly peerId: string, private readonly shards: ShardStore, private readonly announce: (cid: CID) => Promise<void>) {}
 
-  async store (cid: CID, bytes: Uint8Array, options: HolderCallOptions & { announce?: boolean } = {}): Promise<void> {
+  async store (cid: CID, bytes: Uint8Array, options: HolderCallOptions & { announce?: Announce } = {}): Promise<void> {
     await this.shards.put(cid, bytes, { owner: this.peerId, signal: options.signal })
-    if (options.announce === true) await this.announce(cid)
+    if (options.announce === 'wait') await this.announce(cid)
+    else if (options.announce === 'background') void this.announce(cid)
   }
 
   async fetch (cid: CID, options: FetchOptions = {}): Promise<Uint8Array> {
@@ -82,7 +83,7 @@ export class RemoteHolder implements Holder {
     }
   }
 
-  async store (cid: CID, bytes: Uint8Array, options: HolderCallOptions & { announce?: boolean } = {}): Promise<void> {
+  async store (cid: CID, bytes: Uint8Array, options: HolderCallOptions & { announce?: Announce } = {}): Promise<void> {
     await this.call(options, async s => { await s.store(cid, bytes, options) })
   }
 

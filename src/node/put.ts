@@ -133,7 +133,7 @@ export async function putFile (ctx: NodeContext, source: PutSource, options: Put
         const cid = shardCidFromDigest(sha256Sync(block))
         blocks[i][stripe.index] = cid
         const holder = ctx.holder(holderIds[i])
-        await holder.store(cid, block, { signal, timeoutMs: STORE_TIMEOUT_MS, announce: stripe.index === 0 })
+        await holder.store(cid, block, { signal, timeoutMs: STORE_TIMEOUT_MS, announce: stripe.index === 0 ? 'background' : undefined })
         stored.push({ holder: holderIds[i], cid })
       })
       window.push(Promise.all(sends).then(() => {
@@ -163,7 +163,7 @@ export async function putFile (ctx: NodeContext, source: PutSource, options: Put
     // does this node when it has room (then `get` here needs no lookup).
     const keepers = [...new Set([...holderIds, ctx.peerId])]
     const results = await Promise.allSettled(keepers.map(async peer => {
-      await ctx.holder(peer).store(manifestCid, manifestBytes, { signal, timeoutMs: STORE_TIMEOUT_MS, announce: true })
+      await ctx.holder(peer).store(manifestCid, manifestBytes, { signal, timeoutMs: STORE_TIMEOUT_MS, announce: 'background' })
     }))
     if (results.every(r => r.status === 'rejected')) throw (results[0] as PromiseRejectedResult).reason
     emit(options, { type: 'node:put:manifest', detail: { manifest: manifestCid.toString() } })

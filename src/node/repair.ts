@@ -97,7 +97,7 @@ export async function repairFile (ctx: NodeContext, handleText: string, options:
       if (!digestMatches(cid, sha256Sync(block))) {
         throw new NodeError(`rebuilt block ${s} of shard ${index} does not match its CID`)
       }
-      await ctx.holder(target.get(index) as string).store(cid, block, { signal: options.signal, timeoutMs: STORE_TIMEOUT_MS, announce: s === 0 })
+      await ctx.holder(target.get(index) as string).store(cid, block, { signal: options.signal, timeoutMs: STORE_TIMEOUT_MS, announce: s === 0 ? 'wait' : undefined })
       report.bytesStored += block.length
     }))
     emit(options, { type: 'node:repair:stripe', detail: { stripe: s, shards: missing } })
@@ -106,7 +106,7 @@ export async function repairFile (ctx: NodeContext, handleText: string, options:
   const manifestBytes = await ctx.store.get(handle.manifest).catch(() => null)
   if (manifestBytes !== null) {
     await Promise.allSettled([...target.values()].map(async peer => {
-      await ctx.holder(peer).store(handle.manifest, manifestBytes, { signal: options.signal, timeoutMs: STORE_TIMEOUT_MS, announce: true })
+      await ctx.holder(peer).store(handle.manifest, manifestBytes, { signal: options.signal, timeoutMs: STORE_TIMEOUT_MS, announce: 'background' })
     }))
   }
   report.repaired = missing.map(index => ({ index, holder: target.get(index) as string }))

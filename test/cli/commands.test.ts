@@ -28,7 +28,7 @@ afterEach(async () => {
 })
 
 describe('command tree', () => {
-  const program = createProgram(new CommandContext({ stdout: new Capture(), stderr: new Capture(), stdin: [], env: {} }))
+  const program = createProgram(new CommandContext({ stdout: new Capture(), stderr: new Capture(), stdin: (async function * () {})(), env: {} }))
   const all = walk(program)
 
   it('has every command of issue 4', () => {

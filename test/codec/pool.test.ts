@@ -53,7 +53,7 @@ describe('codec worker pool', () => {
     const dataOnly: Array<Uint8Array | null> = shards.slice()
     dataOnly[1] = dataOnly[7] = null
     await pool.reconstructData(dataOnly)
-    expect(Buffer.compare(dataOnly[1] as Uint8Array, shards[1])).toBe(0)
+    expect(Buffer.compare(dataOnly[1] as unknown as Uint8Array, shards[1])).toBe(0)
     expect(dataOnly[7]).toBeNull()
   })
 

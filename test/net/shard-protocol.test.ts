@@ -79,7 +79,7 @@ describe('shard exchange and capacity protocols over libp2p', () => {
       const b = await makeBlock(rand, 1)
       const unknown = await makeBlock(rand, 10)
       const s = await session()
-      await s.store(a.cid, a.bytes, { announce: true })
+      await s.store(a.cid, a.bytes, { announce: 'background' })
       await s.store(b.cid, b.bytes)
       expect(server.announced).toEqual([a.cid.toString()])
 
@@ -113,16 +113,17 @@ describe('shard exchange and capacity protocols over libp2p', () => {
       await s.close()
     })
 
-    it('a store that asks to be announced is answered only once the announcement is done; later requests wait their turn', async () => {
+    it('a store that asks to wait for its announcement is answered only once it is done; later requests wait their turn', async () => {
       let release: () => void = () => {}
       const gate = new Promise<void>(resolve => { release = resolve })
-      const gated = await startShardServer(harness, { onAnnounce: async () => { await gate } })
+      let hold = gate
+      const gated = await startShardServer(harness, { onAnnounce: async () => { await hold } })
       await client.dial(gated.node.getMultiaddrs())
       const a = await makeBlock(rand, 1000)
       const b = await makeBlock(rand, 1000)
       const s = await session(client, gated)
       const order: string[] = []
-      const announced = s.store(a.cid, a.bytes, { announce: true }).then(() => { order.push('a') })
+      const announced = s.store(a.cid, a.bytes, { announce: 'wait' }).then(() => { order.push('a') })
       const plain = s.store(b.cid, b.bytes).then(() => { order.push('b') })
       await waitFor(() => gated.announced.length === 1, 5_000, 'the announcement to start')
       await new Promise(resolve => setTimeout(resolve, 200))
@@ -133,6 +134,14 @@ describe('shard exchange and capacity protocols over libp2p', () => {
       await Promise.all([announced, plain])
       expect(order).toEqual(['a', 'b'])
       expect(gated.announced).toEqual([a.cid.toString()])
+      // a background announcement does not hold the answer
+      let reopen: () => void = () => {}
+      const again = new Promise<void>(resolve => { reopen = resolve })
+      hold = again
+      const c = await makeBlock(rand, 1000)
+      await s.store(c.cid, c.bytes, { announce: 'background' })
+      expect(gated.announced).toEqual([a.cid.toString(), c.cid.toString()])
+      reopen()
       await s.close()
     })
 
@@ -155,7 +164,7 @@ describe('shard exchange and capacity protocols over libp2p', () => {
       const missing = await makeBlock(rand, 5)
       const s = await session()
       // every request goes out before any answer is awaited
-      const stores = blocks.map(async (block, i) => { await s.store(block.cid, block.bytes, { announce: i % 5 === 0 }) })
+      const stores = blocks.map(async (block, i) => { await s.store(block.cid, block.bytes, { announce: i % 5 === 0 ? 'background' : undefined }) })
       const fetches = blocks.map(async block => await s.fetch(block.cid))
       const ranged = blocks.map(async block => await s.fetch(block.cid, { offset: Math.floor(block.bytes.length / 2) }))
       const notFound = s.fetch(missing.cid).then(() => 'resolved', (err) => err)
