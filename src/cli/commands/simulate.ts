@@ -46,7 +46,7 @@ export function registerSimulate (program: Command, ctx: CommandContext): void {
     .description('run a local multi-peer network in this process and show files surviving failures')
     .option('--peers <n>', 'peers to start', '20')
     .option('--files <n>', 'files to store', '10')
-    .option('--size <size>', 'bytes per file, e.g. 4MiB', '4MiB')
+    .option('--size <size>', 'bytes per file, e.g. 4MiB', '1MiB')
     .option('--preset <name>', `redundancy: ${Object.entries(PRESETS).map(([k, [d, p]]) => `${k} ${d}-of-${d + p}`).join(', ')} (default personal)`)
     .option('--data-shards <n>', 'data shards k (with --parity-shards, instead of a preset)')
     .option('--parity-shards <n>', 'parity shards m')
