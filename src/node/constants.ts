@@ -31,6 +31,8 @@ export const STORE_TIMEOUT_MS = 30_000
 export const DISCOVERY_TIMEOUT_MS = 2_000
 /** Storage peers found in the DHT are remembered this long before a new lookup (short: an early answer is often incomplete). */
 export const PROVIDER_CACHE_MS = 5_000
+/** Once enough storage peers have answered, later answers are waited for this long. */
+export const CAPACITY_GRACE_MS = 300
 /** Waiting for one peer's capacity answer. */
 export const CAPACITY_TIMEOUT_MS = 5_000
 /** Connected storage peers asked directly for a manifest, alongside the DHT lookup. */

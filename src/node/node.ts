@@ -17,7 +17,7 @@ import { queryCapacity } from '../net/shard-client.js'
 import { ANNOUNCE_TIMEOUT_MS, SHARD_PROTOCOL } from '../net/shard-messages.js'
 import { shardService } from '../net/shard-service.js'
 import { createFsShardStore, createMemoryShardStore } from '../store/index.js'
-import { ANNOUNCE_INTERVAL_MS, CAPACITY_TIMEOUT_MS, DEFAULT_CAPACITY_BYTES, DISCOVERY_TIMEOUT_MS, EARLY_ANNOUNCE_DELAYS_MS, PROVIDER_CACHE_MS, STORAGE_PROVIDER_KEY } from './constants.js'
+import { ANNOUNCE_INTERVAL_MS, CAPACITY_GRACE_MS, CAPACITY_TIMEOUT_MS, DEFAULT_CAPACITY_BYTES, DISCOVERY_TIMEOUT_MS, EARLY_ANNOUNCE_DELAYS_MS, PROVIDER_CACHE_MS, STORAGE_PROVIDER_KEY } from './constants.js'
 import { NodeNotStartedError } from './errors.js'
 import { getFile } from './get.js'
 import { LocalHolder, RemoteHolder } from './holders.js'
@@ -351,15 +351,36 @@ class Node implements ShoalNode, NodeContext {
     return candidates
   }
 
+  /**
+   * Storage peers and their capacity. Without `wanted`, waits for every
+   * answer (or its timeout). With `wanted`, returns once that many have
+   * answered and CAPACITY_GRACE_MS more have passed, so one slow peer does not
+   * hold up a put.
+   */
   async peers (options: ProgressOptions & { wanted?: number } = {}): Promise<StoragePeer[]> {
-    const ids = await this.storagePeerIds(options.wanted ?? 16, options.signal)
-    const found = await Promise.all([...ids].map(async peerId => {
-      const info = await this.capacityOf(peerId, options.signal)
-      if (info === null) return null
-      const addresses = this.libp2p.getConnections(peerIdFromString(peerId)).map(c => c.remoteAddr.toString())
-      return { peerId, addresses, ...info }
-    }))
-    return found.filter((p): p is StoragePeer => p !== null)
+    const wanted = options.wanted
+    const ids = await this.storagePeerIds(wanted ?? 16, options.signal)
+    const found: StoragePeer[] = []
+    await new Promise<void>((resolve, reject) => {
+      let pending = ids.size
+      let grace: ReturnType<typeof setTimeout> | undefined
+      const settle = (): void => {
+        pending--
+        if (pending === 0) { clearTimeout(grace); resolve() }
+        else if (wanted !== undefined && found.length >= wanted && grace === undefined) grace = setTimeout(resolve, CAPACITY_GRACE_MS)
+      }
+      if (pending === 0) { resolve(); return }
+      for (const peerId of ids) {
+        this.capacityOf(peerId, options.signal).then(info => {
+          if (info !== null) {
+            const addresses = this.libp2p.getConnections(peerIdFromString(peerId)).map(c => c.remoteAddr.toString())
+            found.push({ peerId, addresses, ...info })
+          }
+          settle()
+        }, reject)
+      }
+    })
+    return [...found]
   }
 
   async capacity (options: ProgressOptions = {}): Promise<StoreStats> {
