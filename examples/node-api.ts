@@ -10,18 +10,18 @@ import type { ShoalNode } from '../src/index.js'
 
 const peers: ShoalNode[] = []
 try {
-  // Six peers on 127.0.0.1, joined through the first one.
+  // Six peers on 127.0.0.1, each joining through the ones already running.
   for (let i = 0; i < 6; i++) {
     const node = createNode({
       capacityBytes: 64 * 1024 * 1024,
       querySelfIntervalMs: 1000,
-      bootstrap: i === 0 ? [] : peers[0].multiaddrs
+      bootstrap: peers.flatMap(p => p.multiaddrs)
     })
     await node.start()
     peers.push(node)
   }
-  // Wait (at most 30 s) until the first peer knows the five others as storage peers.
-  for (let tries = 0; (await peers[0].peers()).length < 5; tries++) {
+  // Wait (at most 30 s) until the writer and the reader know the others as storage peers.
+  for (let tries = 0; (await Promise.all(peers.slice(0, 2).map(async p => (await p.peers()).length))).some(n => n < 5); tries++) {
     if (tries === 150) throw new Error('the peers did not find each other')
     await new Promise(resolve => setTimeout(resolve, 200))
   }

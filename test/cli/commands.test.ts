@@ -141,8 +141,9 @@ describe('without a daemon', () => {
 
 describe('init', () => {
   it('creates identity, config and token (0600) and refuses to run twice', async () => {
-    const dir = join(await tempDir(), 'data')
-    dirs.push(dir)
+    const base = await tempDir()
+    dirs.push(base)
+    const dir = join(base, 'data')
     const first = await run(['--dir', dir, '--json', 'init'])
     expect(first.code).toBe(0)
     const out = JSON.parse(first.stdout)
