@@ -20,7 +20,7 @@
  * Sending (writeAll): large chunks are cut into WRITE_CHUNK_BYTES pieces; a
  * piece is handed to `send()` only when `writableNeedsDrain` is false AND the
  * stream's write queue (`writeBufferLength`, bytes the muxer window has not
- * taken yet) is at most `maxQueuedBytes` (default 0). Checked in
+ * taken yet) is at most `maxQueuedBytes` (default WRITE_MAX_QUEUED_BYTES). Checked in
  * abstract-message-stream.js: `send()` always appends to the queue (it never
  * refuses), `processSendQueue` sets `writableNeedsDrain` when the yamux window
  * or the connection is full, a window update or the connection's drain emits
