@@ -4,21 +4,18 @@
  * retrieves whole files across the network (put, get, stat).
  */
 
-import { setMaxListeners } from 'node:events'
 import { join } from 'node:path'
 import { defaultLogger } from '@libp2p/logger'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { LevelDatastore } from 'datastore-level'
 import { ReedSolomonCodec } from '../codec/codec.js'
-import { sha256Sync, shardCidFromDigest } from '../format/cid.js'
 import { loadOrCreateIdentity } from '../net/identity.js'
 import { createShoalLibp2p } from '../net/libp2p.js'
-import { queryCapacity } from '../net/shard-client.js'
-import { ANNOUNCE_TIMEOUT_MS, SHARD_PROTOCOL } from '../net/shard-messages.js'
 import { shardService } from '../net/shard-service.js'
 import { createFsShardStore, createMemoryShardStore } from '../store/index.js'
-import { ANNOUNCE_INTERVAL_MS, CAPACITY_GRACE_MS, CAPACITY_TIMEOUT_MS, DEFAULT_CAPACITY_BYTES, DISCOVERY_TIMEOUT_MS, EARLY_ANNOUNCE_DELAYS_MS, PROVIDER_CACHE_MS, STORAGE_PROVIDER_KEY } from './constants.js'
+import { ANNOUNCE_INTERVAL_MS, DEFAULT_CAPACITY_BYTES, EARLY_ANNOUNCE_DELAYS_MS } from './constants.js'
 import { NodeNotStartedError } from './errors.js'
+import { Discovery, STORAGE_PROVIDER_CID } from './discovery.js'
 import { getFile } from './get.js'
 import { LocalHolder, RemoteHolder } from './holders.js'
 import { deleteFile } from './delete.js'
@@ -29,6 +26,7 @@ import { statFile } from './stat.js'
 import type { NodeContext } from './context.js'
 import type { ProgressOptions } from './events.js'
 import type { GetOptions } from './get.js'
+import type { StoragePeer } from './discovery.js'
 import type { Holder } from './holders.js'
 import type { Candidate } from './placement.js'
 import type { PutOptions, PutResult, PutSource } from './put.js'
@@ -71,10 +69,6 @@ export interface ShoalNodeInit {
   logger?: ComponentLogger
 }
 
-export interface StoragePeer extends CapacityInfo {
-  peerId: string
-  addresses: string[]
-}
 
 export interface ShoalNode {
   /** PeerId string (after start). */
@@ -104,8 +98,6 @@ export interface ShoalNode {
   capacity: (options?: ProgressOptions) => Promise<StoreStats>
 }
 
-/** The DHT key storage peers provide. */
-export const STORAGE_PROVIDER_CID: CID = shardCidFromDigest(sha256Sync(new TextEncoder().encode(STORAGE_PROVIDER_KEY)))
 
 class Node implements ShoalNode, NodeContext {
   private readonly init: ShoalNodeInit
@@ -117,10 +109,8 @@ class Node implements ShoalNode, NodeContext {
   private datastore: LevelDatastore | null = null
   private readonly holders = new Map<string, Holder>()
   private readonly codecs = new Map<string, Codec>()
-  private providerCache: { ids: Set<string>, at: number } = { ids: new Set(), at: 0 }
+  private discovery: Discovery | null = null
   private readonly timers: Array<ReturnType<typeof setTimeout>> = []
-  private readonly providing = new Set<Promise<void>>()
-  private stopping: AbortController = new AbortController()
 
   constructor (init: ShoalNodeInit) {
     this.init = init
@@ -153,8 +143,6 @@ class Node implements ShoalNode, NodeContext {
 
   async start (): Promise<void> {
     if (this.node !== null) return
-    this.stopping = new AbortController()
-    setMaxListeners(Infinity, this.stopping.signal) // one listener per background DHT task
     const { dir } = this.init
     const store = this.init.store ?? (dir === undefined
       ? createMemoryShardStore({ capacityBytes: this.capacityBytes })
@@ -196,6 +184,7 @@ class Node implements ShoalNode, NodeContext {
       this.shardStore = null
       throw err
     }
+    this.discovery = new Discovery(this.node, this.log)
     this.log('started %s', this.peerId)
     if (this.capacityBytes > 0) {
       const announce = (): void => { void this.provide(STORAGE_PROVIDER_CID) }
@@ -209,8 +198,8 @@ class Node implements ShoalNode, NodeContext {
   async stop (): Promise<void> {
     if (this.node === null) return
     for (const t of this.timers.splice(0)) clearTimeout(t)
-    this.stopping.abort()
-    await Promise.allSettled([...this.providing])
+    await this.discovery?.stop()
+    this.discovery = null
     await Promise.allSettled([...this.holders.values()].map(async h => { await h.close() }))
     this.holders.clear()
     await this.node.stop()
@@ -249,88 +238,12 @@ class Node implements ShoalNode, NodeContext {
     return holder
   }
 
-  /**
-   * Provides `cid` in the DHT. The promise never rejects and settles when that
-   * is done, or after ANNOUNCE_TIMEOUT_MS (the query then goes on in the background).
-   */
   async provide (cid: CID): Promise<void> {
-    if (this.node === null) return
-    // Alone (no DHT peer yet), a provide has nowhere to go: the early
-    // re-announcements of the storage key cover the peers that come later.
-    if (this.dhtPeers() === 0) return
-    const dht = this.node.services.dht
-    const signal = this.stopping.signal
-    const task = (async () => {
-      try {
-        for await (const _ of dht.provide(cid, { signal })) { /* drain the query */ }
-      } catch (err) {
-        this.log('providing %s failed: %s', cid, (err as Error).message)
-      }
-    })()
-    this.providing.add(task)
-    void task.finally(() => this.providing.delete(task))
-    let timer: ReturnType<typeof setTimeout> | undefined
-    await Promise.race([task, new Promise<void>(resolve => { timer = setTimeout(resolve, ANNOUNCE_TIMEOUT_MS) })])
-    clearTimeout(timer)
-  }
-
-  /** Peers in the DHT routing table (kad-dht keeps it on the SingleKadDHT it returns). */
-  private dhtPeers (): number {
-    const table = (this.libp2p.services.dht as unknown as { routingTable?: { size: number } }).routingTable
-    return table?.size ?? 1
+    await this.discovery?.provide(cid)
   }
 
   async * findProviders (cid: CID, options: { signal?: AbortSignal }): AsyncGenerator<string> {
-    if (this.dhtPeers() === 0) return
-    const seen = new Set<string>()
-    for await (const event of this.libp2p.services.dht.findProviders(cid, { signal: options.signal })) {
-      if (event.name !== 'PROVIDER') continue
-      for (const p of event.providers) {
-        const id = p.id.toString()
-        if (seen.has(id)) continue
-        seen.add(id)
-        yield id
-      }
-    }
-  }
-
-  /**
-   * Storage peers: those identify told us speak the shard protocol, and DHT
-   * providers of the storage key; the DHT is asked only when fewer than
-   * `wanted` are known and its answer is older than PROVIDER_CACHE_MS.
-   */
-  private async storagePeerIds (wanted: number, signal?: AbortSignal): Promise<Set<string>> {
-    const ids = new Set<string>()
-    const known = await this.libp2p.peerStore.all({ filters: [p => p.protocols.includes(SHARD_PROTOCOL)] })
-    for (const p of known) ids.add(p.id.toString())
-    for (const id of this.providerCache.ids) ids.add(id)
-    ids.delete(this.peerId)
-    if (ids.size >= wanted || Date.now() - this.providerCache.at < PROVIDER_CACHE_MS) return ids
-    const found = new Set<string>()
-    const deadline = AbortSignal.timeout(DISCOVERY_TIMEOUT_MS)
-    try {
-      for await (const id of this.findProviders(STORAGE_PROVIDER_CID, { signal: signal === undefined ? deadline : AbortSignal.any([signal, deadline]) })) {
-        found.add(id)
-        ids.add(id)
-        if (ids.size > wanted) break
-      }
-    } catch (err) {
-      signal?.throwIfAborted()
-      this.log('storage provider lookup ended: %s', (err as Error).message)
-    }
-    this.providerCache = { ids: found, at: Date.now() }
-    ids.delete(this.peerId)
-    return ids
-  }
-
-  private async capacityOf (peerId: string, signal?: AbortSignal): Promise<CapacityInfo | null> {
-    try {
-      return await queryCapacity(this.libp2p, peerIdFromString(peerId), { signal, timeoutMs: CAPACITY_TIMEOUT_MS })
-    } catch (err) {
-      signal?.throwIfAborted()
-      this.log('capacity of %s unknown: %s', peerId, (err as Error).message)
-      return null
-    }
+    if (this.discovery !== null) yield * this.discovery.findProviders(cid, options)
   }
 
   connectedPeers (): string[] {
@@ -351,36 +264,9 @@ class Node implements ShoalNode, NodeContext {
     return candidates
   }
 
-  /**
-   * Storage peers and their capacity. Without `wanted`, waits for every
-   * answer (or its timeout). With `wanted`, returns once that many have
-   * answered and CAPACITY_GRACE_MS more have passed, so one slow peer does not
-   * hold up a put.
-   */
   async peers (options: ProgressOptions & { wanted?: number } = {}): Promise<StoragePeer[]> {
-    const wanted = options.wanted
-    const ids = await this.storagePeerIds(wanted ?? 16, options.signal)
-    const found: StoragePeer[] = []
-    await new Promise<void>((resolve, reject) => {
-      let pending = ids.size
-      let grace: ReturnType<typeof setTimeout> | undefined
-      const settle = (): void => {
-        pending--
-        if (pending === 0) { clearTimeout(grace); resolve() }
-        else if (wanted !== undefined && found.length >= wanted && grace === undefined) grace = setTimeout(resolve, CAPACITY_GRACE_MS)
-      }
-      if (pending === 0) { resolve(); return }
-      for (const peerId of ids) {
-        this.capacityOf(peerId, options.signal).then(info => {
-          if (info !== null) {
-            const addresses = this.libp2p.getConnections(peerIdFromString(peerId)).map(c => c.remoteAddr.toString())
-            found.push({ peerId, addresses, ...info })
-          }
-          settle()
-        }, reject)
-      }
-    })
-    return [...found]
+    this.requireStarted()
+    return await (this.discovery as Discovery).peers(options)
   }
 
   async capacity (options: ProgressOptions = {}): Promise<StoreStats> {
