@@ -38,7 +38,8 @@ export interface PutOptions extends ProgressOptions, RedundancyOptions {
   /**
    * Bytes that seed the placement hash instead of a random file id: the same
    * seed over the same peers gives the same holders (the simulation uses it to
-   * replay a run). Default: 16 random bytes.
+   * replay a run). With a seed, placement waits for every storage peer's
+   * capacity answer. Default: 16 random bytes.
    */
   placementSeed?: Uint8Array
 }
@@ -128,7 +129,10 @@ export async function putFile (ctx: NodeContext, source: PutSource, options: Put
   const encodedHint = sizeHint === undefined ? stripeBytes : encrypt ? sealedBytes(sizeHint, SEGMENT_BYTES) : sizeHint
   const perShard = Math.max(1, shardBytes({ encodedBytes: encodedHint, stripeBytes, dataShards: k }))
   const fileId = options.placementSeed ?? globalThis.crypto.getRandomValues(new Uint8Array(16))
-  const holderIds = chooseHolders(fileId, await ctx.discover({ signal, wanted: 3 * n }), n, perShard, options.allowColocation === true)
+  // A placement seed asks for reproducible placement, which needs every
+  // peer's answer; otherwise placement goes ahead once 3n peers answered.
+  const wanted = options.placementSeed === undefined ? 3 * n : undefined
+  const holderIds = chooseHolders(fileId, await ctx.discover({ signal, wanted }), n, perShard, options.allowColocation === true)
   emit(options, { type: 'node:put:placement', detail: { holders: holderIds } })
   ctx.log('put %d+%d to %s', k, m, holderIds.join(', '))
 

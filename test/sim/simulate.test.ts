@@ -11,20 +11,24 @@ function outcome (report: SimReport): unknown {
 
 describe('simulation', () => {
   it('kill: m holders lost, every file readable; m + 1, exactly the affected files unreadable; the same seed replays', async () => {
-    const report = await simulate({ ...small, scenario: 'kill', seed: 5 })
+    // 12 peers at 2-of-3 (m = 1). Replay depends on seeded placement waiting
+    // for every capacity answer; on a quiet machine every answer arrives in
+    // time anyway, so this replay check alone would not catch that regressing.
+    const options = { peers: 12, files: 3, fileBytes: 150_000, preset: 'minimal' as const, scenario: 'kill' as const, seed: 5 }
+    const report = await simulate(options)
     expect(report.ok).toBe(true)
     expect(report.steps).toHaveLength(3)
     const [stored, killM, killMore] = report.steps
-    expect(stored).toMatchObject({ filesReadable: 3, peersAlive: 8 })
-    expect(killM).toMatchObject({ filesReadable: 3, peersAlive: 6, expectedReadable: 3 })
-    expect(killM.shardsLost).toBeGreaterThanOrEqual(2)
-    expect(killMore.peersAlive).toBe(5)
+    expect(stored).toMatchObject({ filesReadable: 3, peersAlive: 12 })
+    expect(killM).toMatchObject({ filesReadable: 3, peersAlive: 11, expectedReadable: 3 })
+    expect(killM.shardsLost).toBeGreaterThanOrEqual(1)
+    expect(killMore.peersAlive).toBe(10)
     // file 0 lost m + 1 shards: it must be reported unreadable, with the typed error
     expect(killMore.unreadable).toContainEqual({ file: 0, error: 'FileUnavailableError' })
     expect(killMore.filesReadable).toBe(killMore.expectedReadable)
     expect(killMore.unreadable.every(u => u.error === 'FileUnavailableError')).toBe(true)
 
-    const again = await simulate({ ...small, scenario: 'kill', seed: 5 })
+    const again = await simulate(options)
     expect(outcome(again)).toEqual(outcome(report))
   }, 240_000)
 
