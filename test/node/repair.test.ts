@@ -65,8 +65,12 @@ describe('repair and verify', () => {
     damageMemoryShard(net.byId(put.holders[4]).store, manifest.shards[4].blocks[1], { flipByte: 3 })
     const report = await net.peers[1].node.verify(put.handle)
     expect(report.ok).toBe(false)
-    expect(report.badBlocks).toBe(1)
+    // Shard 4, and only shard 4, is flagged. Its damaged block counts as bad
+    // (the holder answered CORRUPT) or, when a stream failed under the first
+    // attempt after the holder had quarantined it, as missing: either way not good.
     expect(report.goodShards).toBe(4)
-    expect(report.shards[4]).toMatchObject({ index: 4, blocksBad: 1 })
+    expect(report.shards.filter(x => x.blocksGood < report.stripes).map(x => x.index)).toEqual([4])
+    expect(report.shards[4].blocksBad + report.shards[4].blocksMissing).toBe(1)
+    expect(report.badBlocks).toBeLessThanOrEqual(1)
   }, 120_000)
 })
