@@ -140,12 +140,14 @@ class WorkerPool implements CodecPool {
   }
 
   async encode (shards: Uint8Array[], options: CodecPoolOptions = {}): Promise<void> {
+    if (this.closed !== null) throw this.closed
     const size = checkFullShards(shards, this.totalShards)
     if (size < POOL_MIN_SHARD_BYTES) { this.local.encodeRange(shards, 0, size); return }
     await this.run(shards, size, { op: 'encode' }, range(this.dataShards, this.totalShards), options)
   }
 
   async verify (shards: Uint8Array[], options: CodecPoolOptions = {}): Promise<boolean> {
+    if (this.closed !== null) throw this.closed
     const size = checkFullShards(shards, this.totalShards)
     if (size < POOL_MIN_SHARD_BYTES) return this.local.verifyRange(shards, 0, size)
     return await this.run(shards, size, { op: 'verify' }, [], options)
@@ -162,6 +164,7 @@ class WorkerPool implements CodecPool {
   }
 
   private async rebuild (shards: Array<Uint8Array | null>, dataOnly: boolean, options: CodecPoolOptions): Promise<void> {
+    if (this.closed !== null) throw this.closed
     const job = this.local.rebuildJob(shards, dataOnly)
     if (job === null) return
     if (job.size < POOL_MIN_SHARD_BYTES) {

@@ -23,8 +23,8 @@ export const PUT_WINDOW_STRIPES = 4
 export const GET_WINDOW_STRIPES = 3
 /** One block fetch that takes longer than this moves to another holder. */
 export const FETCH_TIMEOUT_MS = 10_000
-/** Tries of one block store whose stream fails (a holder's refusal is not retried). */
-export const STORE_ATTEMPTS = 3
+/** Tries of one holder call whose stream fails under it (see RemoteHolder). */
+export const STREAM_ATTEMPTS = 3
 /** One block store that takes longer than this fails the put. */
 export const STORE_TIMEOUT_MS = 30_000
 /** Looking up storage peers in the DHT, when too few are known already. */

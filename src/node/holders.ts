@@ -3,12 +3,15 @@
  * is this node (its own store) or a remote peer (a shard session over libp2p).
  */
 
-import { RemoteError } from '../net/errors.js'
 import { openShardSession } from '../net/shard-client.js'
 import type { Announce, Dialer, FetchOptions, ShardSession } from '../net/shard-client.js'
+import { STREAM_ATTEMPTS } from './constants.js'
 import type { ShardStore } from '../store/types.js'
 import type { PeerId } from '@libp2p/interface'
 import type { CID } from 'multiformats/cid'
+
+/** Failures of a stream under a call, as opposed to the peer's answer, a timeout or a dial. */
+const RETRIABLE = new Set(['StreamResetError', 'StreamAbortedError', 'StreamClosedError', 'StreamEndedError'])
 
 export interface HolderCallOptions {
   signal?: AbortSignal
@@ -51,9 +54,11 @@ export class LocalHolder implements Holder {
 
 /**
  * A remote peer: one shard session, opened on first use. A session that broke
- * or whose connection closed is replaced; a call that fails at the stream level
- * on a reused session is tried once more on a fresh one (the peer may have
- * restarted since). Failure statuses from the peer are final.
+ * or whose connection closed is replaced. Every operation is idempotent, so a
+ * call whose stream is reset, aborted or closed under it (a restarted peer, a
+ * stream dropped under load) is tried again on a fresh session, up to
+ * STREAM_ATTEMPTS times. Final: the peer's failure statuses, timeouts (a
+ * stalled holder should be replaced, not waited for again) and failed dials.
  */
 export class RemoteHolder implements Holder {
   readonly peerId: string
@@ -74,12 +79,14 @@ export class RemoteHolder implements Holder {
   }
 
   private async call<T> (options: HolderCallOptions, work: (session: ShardSession) => Promise<T>): Promise<T> {
-    const { session, reused } = await this.open(options, false)
-    try {
-      return await work(session)
-    } catch (err) {
-      if (!reused || err instanceof RemoteError || options.signal?.aborted === true) throw err
-      return await work((await this.open(options, true)).session)
+    for (let attempt = 1; ; attempt++) {
+      const { session } = await this.open(options, attempt > 1)
+      try {
+        return await work(session)
+      } catch (err) {
+        if (!RETRIABLE.has((err as Error).name) || options.signal?.aborted === true || attempt >= STREAM_ATTEMPTS) throw err
+        await new Promise(resolve => setTimeout(resolve, 100 * attempt))
+      }
     }
   }
 

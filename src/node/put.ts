@@ -7,8 +7,7 @@
 import { sha256Sync, shardCidFromDigest } from '../format/cid.js'
 import { formatHandle } from '../format/handle.js'
 import { encodeManifest, MANIFEST_VERSION, shardBytes } from '../format/index.js'
-import { RemoteError } from '../net/errors.js'
-import { DEFAULT_STRIPE_BYTES, PUT_WINDOW_STRIPES, SEGMENT_BYTES, STORE_ATTEMPTS, STORE_TIMEOUT_MS } from './constants.js'
+import { DEFAULT_STRIPE_BYTES, PUT_WINDOW_STRIPES, SEGMENT_BYTES, STORE_TIMEOUT_MS } from './constants.js'
 import { encryptStream, generateFileKey, sealedBytes } from './crypto.js'
 import { InvalidOptionError, NotEnoughPeersError } from './errors.js'
 import { emit } from './events.js'
@@ -16,7 +15,6 @@ import { rankCandidates } from './placement.js'
 import { resolveRedundancy } from './redundancy.js'
 import type { NodeContext } from './context.js'
 import type { ProgressOptions } from './events.js'
-import type { Holder } from './holders.js'
 import type { Candidate } from './placement.js'
 import type { RedundancyOptions } from './redundancy.js'
 import type { Manifest } from '../format/manifest.js'
@@ -89,26 +87,6 @@ async function * asStream (source: PutSource): AsyncGenerator<Uint8Array> {
   yield * source
 }
 
-/**
- * Stores a block, trying again (on a fresh stream) when the stream failed
- * rather than the holder refusing: under load a stream is sometimes reset
- * under a store that would otherwise succeed. A refusal (RemoteError: quota,
- * invalid...) is final.
- */
-async function storeWithRetry (ctx: NodeContext, peer: string, cid: CID, block: Uint8Array, options: Parameters<Holder['store']>[2]): Promise<void> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      await ctx.holder(peer).store(cid, block, options)
-      return
-    } catch (err) {
-      options?.signal?.throwIfAborted()
-      if (err instanceof RemoteError || attempt >= STORE_ATTEMPTS) throw err
-      ctx.log('store of %s on %s failed (%s), attempt %d of %d', cid, peer, (err as Error).message, attempt, STORE_ATTEMPTS)
-      await new Promise(resolve => setTimeout(resolve, 200 * attempt))
-    }
-  }
-}
-
 export async function putFile (ctx: NodeContext, source: PutSource, options: PutOptions = {}): Promise<PutResult> {
   const { dataShards: k, parityShards: m } = resolveRedundancy(options)
   const n = k + m
@@ -159,7 +137,7 @@ export async function putFile (ctx: NodeContext, source: PutSource, options: Put
         const cid = shardCidFromDigest(sha256Sync(block))
         blocks[i][stripe.index] = cid
         // No announcement: the manifest names these first holders; repaired ones are announced by repair.
-        await storeWithRetry(ctx, holderIds[i], cid, block, { signal, timeoutMs: STORE_TIMEOUT_MS })
+        await ctx.holder(holderIds[i]).store(cid, block, { signal, timeoutMs: STORE_TIMEOUT_MS })
         stored.push({ holder: holderIds[i], cid })
       })
       window.push(Promise.all(sends).then(() => {

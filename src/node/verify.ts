@@ -50,19 +50,14 @@ export async function verifyFile (ctx: NodeContext, handleText: string, options:
       const result: ShardVerification = { index: shard.index, holder: peer, blocksGood: 0, blocksBad: 0, blocksMissing: 0 }
       for (let s = 0; s < stripes; s++) {
         const cid = shard.blocks[s]
-        // A stream that fails (not the holder answering) is tried once more:
-        // under load a stream can be reset under a fetch that would succeed.
-        for (let attempt = 1; attempt <= 2; attempt++) {
-          try {
-            const bytes = await ctx.holder(peer).fetch(cid, { signal: options.signal, timeoutMs, length: blockBytes(manifest, s) })
-            if (digestMatches(cid, sha256Sync(bytes))) result.blocksGood++
-            else result.blocksBad++
-            break
-          } catch (err) {
-            options.signal?.throwIfAborted()
-            if (err instanceof RemoteError && err.status === Status.CORRUPT) { result.blocksBad++; break }
-            if (err instanceof RemoteError || attempt === 2) { result.blocksMissing++; break }
-          }
+        try {
+          const bytes = await ctx.holder(peer).fetch(cid, { signal: options.signal, timeoutMs, length: blockBytes(manifest, s) })
+          if (digestMatches(cid, sha256Sync(bytes))) result.blocksGood++
+          else result.blocksBad++
+        } catch (err) {
+          options.signal?.throwIfAborted()
+          if (err instanceof RemoteError && err.status === Status.CORRUPT) result.blocksBad++
+          else result.blocksMissing++
         }
       }
       if (result.blocksGood > best.blocksGood || best.holder === null) best = result

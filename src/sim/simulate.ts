@@ -14,6 +14,7 @@
 
 import { createHash } from 'node:crypto'
 import { formatHandle, parseHandle } from '../format/handle.js'
+import { decodeManifest } from '../format/manifest.js'
 import { resolveRedundancy } from '../node/redundancy.js'
 import { corruptMemoryShardForTesting } from '../store/memory-store.js'
 import { SimNetwork } from './network.js'
@@ -281,6 +282,5 @@ async function corruptScenario (ctx: StepContext): Promise<void> {
 }
 
 async function loadManifest (ctx: StepContext, file: SimFile): Promise<Manifest> {
-  const { decodeManifest } = await import('../format/manifest.js')
   return decodeManifest(await ctx.owner.store.get(parseHandle(file.handle).manifest))
 }

@@ -61,8 +61,11 @@ describe('codec worker pool', () => {
     pool = await createCodecPool({ dataShards: 3, parityShards: 2, workers: 2 })
     const random = prng(10)
     const shards = Array.from({ length: 5 }, (_, i) => i < 3 ? random.bytes(100) : new Uint8Array(100))
-    await pool.encode(shards)
+    // Non-shared arrays under POOL_MIN_SHARD_BYTES: a worker could only fill
+    // copies; in place means the calling thread did the work, synchronously.
+    const call = pool.encode(shards)
     expect(createCodec({ dataShards: 3, parityShards: 2 }).verify(shards)).toBe(true)
+    await call
   })
 
   it('rejects bad input with typed errors, and calls after close', async () => {
@@ -76,6 +79,7 @@ describe('codec worker pool', () => {
     expect(() => pool?.allocShards(0)).toThrow(expect.objectContaining({ name: 'InvalidArgumentError' }))
     await pool.close()
     await expect(pool.encode(pool.allocShards(SIZE))).rejects.toMatchObject({ name: 'PoolClosedError' })
+    await expect(pool.encode(pool.allocShards(100))).rejects.toMatchObject({ name: 'PoolClosedError' })
   })
 
   it('refuses a bad worker count', async () => {
