@@ -25,4 +25,9 @@ export const FILE_KEY_BYTES = 32
 export const MAX_MANIFEST_BYTES = 4 * 1024 * 1024
 
 /** Current manifest format version. */
-export const MANIFEST_VERSION = 1
+export const MANIFEST_VERSION = 2
+
+/** Chunk size of the blocks' Merkle trees (manifest `auditChunkBytes`): an audit moves one chunk. */
+export const AUDIT_CHUNK_BYTES = 4096
+export const MIN_AUDIT_CHUNK_BYTES = 64
+export const MAX_AUDIT_CHUNK_BYTES = 1024 * 1024

@@ -7,14 +7,17 @@
  * stripeBytes / k bytes (the last stripe's blocks shrink to fit). Shard i of the
  * file is the sequence of block i of every stripe; one peer holds a whole shard.
  * Every block is a content-addressed object (raw CID, sha2-256), listed here, so
- * a block is checked on arrival and a corrupt one is never used.
+ * a block is checked on arrival and a corrupt one is never used. Every block
+ * also has the root of a Merkle tree over its chunks (merkle.ts), so an audit
+ * checks one small chunk of a holder's block against the manifest alone.
  *
  * Encoded as JSON with a fixed field order; stored itself as a raw block, so
  * its CID is the hash of these exact bytes.
  */
 
+import { base64url } from 'multiformats/bases/base64'
 import { CID } from 'multiformats/cid'
-import { MANIFEST_VERSION, MAX_MANIFEST_BYTES } from './constants.js'
+import { MANIFEST_VERSION, MAX_AUDIT_CHUNK_BYTES, MAX_MANIFEST_BYTES, MIN_AUDIT_CHUNK_BYTES, SHA2_256_DIGEST_BYTES } from './constants.js'
 import { InvalidManifestError } from './errors.js'
 import { isShardCid } from './cid.js'
 
@@ -31,6 +34,8 @@ export interface ManifestShard {
   holders: string[]
   /** One block CID per stripe. */
   blocks: CID[]
+  /** One Merkle root per block, over its chunks of `auditChunkBytes` (see merkle.ts): what audits check. */
+  roots: Uint8Array[]
 }
 
 export interface Manifest {
@@ -44,6 +49,8 @@ export interface Manifest {
   /** Data bytes per full stripe, a multiple of dataShards. */
   stripeBytes: number
   encryption: ManifestEncryption | null
+  /** Chunk size of the blocks' Merkle trees (a power of two). */
+  auditChunkBytes: number
   shards: ManifestShard[]
   /** Milliseconds since the epoch. */
   createdAt: number
@@ -80,7 +87,8 @@ export function encodeManifest (m: Manifest): Uint8Array {
     parityShards: m.parityShards,
     stripeBytes: m.stripeBytes,
     encryption: m.encryption === null ? null : { algorithm: m.encryption.algorithm, segmentBytes: m.encryption.segmentBytes },
-    shards: m.shards.map(s => ({ index: s.index, holders: [...s.holders], blocks: s.blocks.map(b => b.toString()) })),
+    auditChunkBytes: m.auditChunkBytes,
+    shards: m.shards.map(s => ({ index: s.index, holders: [...s.holders], blocks: s.blocks.map(b => b.toString()), roots: s.roots.map(r => base64url.baseEncode(r)) })),
     createdAt: m.createdAt
   }
   const bytes = new TextEncoder().encode(JSON.stringify(ordered))
@@ -123,9 +131,12 @@ export function decodeManifest (bytes: Uint8Array): Manifest {
     parityShards: m,
     stripeBytes,
     encryption: null,
+    auditChunkBytes: count(raw.auditChunkBytes, 'auditChunkBytes', MIN_AUDIT_CHUNK_BYTES),
     shards: [],
     createdAt: count(raw.createdAt, 'createdAt')
   }
+  const chunk = manifest.auditChunkBytes
+  if (chunk > MAX_AUDIT_CHUNK_BYTES || (chunk & (chunk - 1)) !== 0) fail(`auditChunkBytes must be a power of two in ${MIN_AUDIT_CHUNK_BYTES}..${MAX_AUDIT_CHUNK_BYTES}`)
   if (raw.encryption !== null) {
     const e = raw.encryption
     if (e === undefined || typeof e !== 'object' || e.algorithm !== 'AES-256-GCM') fail('unsupported encryption')
@@ -147,7 +158,14 @@ export function decodeManifest (bytes: Uint8Array): Manifest {
       if (cid === null || !isShardCid(cid)) fail(`shard ${i} has an invalid block CID`)
       return cid
     })
-    return { index: i, holders: [...s.holders], blocks }
+    if (!Array.isArray(s.roots) || s.roots.length !== stripes) fail(`shard ${i} needs ${stripes} Merkle roots`)
+    const roots = s.roots.map((r: unknown) => {
+      let root: Uint8Array | null = null
+      try { root = typeof r === 'string' ? base64url.baseDecode(r) : null } catch {}
+      if (root?.length !== SHA2_256_DIGEST_BYTES) fail(`shard ${i} has an invalid Merkle root`)
+      return root
+    })
+    return { index: i, holders: [...s.holders], blocks, roots }
   })
   return manifest
 }

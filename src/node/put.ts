@@ -6,7 +6,7 @@
 
 import { sha256Sync, shardCidFromDigest } from '../format/cid.js'
 import { formatHandle } from '../format/handle.js'
-import { encodeManifest, MANIFEST_VERSION, shardBytes } from '../format/index.js'
+import { AUDIT_CHUNK_BYTES, encodeManifest, MANIFEST_VERSION, merkleRoot, shardBytes } from '../format/index.js'
 import { DEFAULT_STRIPE_BYTES, PUT_WINDOW_STRIPES, SEGMENT_BYTES, STORE_TIMEOUT_MS } from './constants.js'
 import { encryptStream, generateFileKey, sealedBytes } from './crypto.js'
 import { InvalidOptionError, NotEnoughPeersError } from './errors.js'
@@ -117,6 +117,7 @@ export async function putFile (ctx: NodeContext, source: PutSource, options: Put
   const key = encrypt ? generateFileKey() : undefined
   const codec = ctx.codec(k, m)
   const blocks: CID[][] = Array.from({ length: n }, () => [])
+  const roots: Uint8Array[][] = Array.from({ length: n }, () => [])
   const stored: Array<{ holder: string, cid: CID }> = []
   let plainBytes = 0
   let encodedBytes = 0
@@ -136,6 +137,7 @@ export async function putFile (ctx: NodeContext, source: PutSource, options: Put
       const sends = stripe.shards.map(async (block, i) => {
         const cid = shardCidFromDigest(sha256Sync(block))
         blocks[i][stripe.index] = cid
+        roots[i][stripe.index] = merkleRoot(block, AUDIT_CHUNK_BYTES)
         // No announcement: the manifest names these first holders; repaired ones are announced by repair.
         await ctx.holder(holderIds[i]).store(cid, block, { signal, timeoutMs: STORE_TIMEOUT_MS })
         stored.push({ holder: holderIds[i], cid })
@@ -158,7 +160,8 @@ export async function putFile (ctx: NodeContext, source: PutSource, options: Put
       parityShards: m,
       stripeBytes,
       encryption: key === undefined ? null : { algorithm: 'AES-256-GCM', segmentBytes: SEGMENT_BYTES },
-      shards: blocks.map((list, i) => ({ index: i, holders: [holderIds[i]], blocks: list })),
+      auditChunkBytes: AUDIT_CHUNK_BYTES,
+      shards: blocks.map((list, i) => ({ index: i, holders: [holderIds[i]], blocks: list, roots: roots[i] })),
       createdAt: Date.now()
     }
     const manifestBytes = encodeManifest(manifest)

@@ -36,10 +36,12 @@ function validManifest (init: { k?: number, m?: number, stripeBytes?: number, en
     parityShards: m,
     stripeBytes,
     encryption: encrypted ? { algorithm: 'AES-256-GCM', segmentBytes: 1024 } : null,
+    auditChunkBytes: 4096,
     shards: Array.from({ length: k + m }, (_, i) => ({
       index: i,
       holders: [`12D3KooWpeer${i}`],
-      blocks: Array.from({ length: stripes }, newCid)
+      blocks: Array.from({ length: stripes }, newCid),
+      roots: Array.from({ length: stripes }, () => rand.bytes(32))
     })),
     createdAt: 1_700_000_000_000
   }
@@ -72,7 +74,8 @@ const arbManifest: fc.Arbitrary<Manifest> = fc.record({
   sizeCut: fc.nat({ max: 200 }),
   createdAt: fc.maxSafeNat(),
   holders: fc.array(fc.string({ minLength: 1, maxLength: 60 }), { maxLength: 3 }),
-  digests: fc.array(fc.uint8Array({ minLength: 32, maxLength: 32 }), { minLength: 1, maxLength: 8 })
+  digests: fc.array(fc.uint8Array({ minLength: 32, maxLength: 32 }), { minLength: 1, maxLength: 8 }),
+  chunkLog: fc.integer({ min: 6, max: 20 })
 }).map(r => {
   const stripeBytes = r.k * r.blockUnit
   // encodedBytes in ((stripes - 1) * stripeBytes, stripes * stripeBytes]: exactly `stripes` stripes
@@ -86,10 +89,12 @@ const arbManifest: fc.Arbitrary<Manifest> = fc.record({
     parityShards: r.m,
     stripeBytes,
     encryption: r.encrypted ? { algorithm: 'AES-256-GCM' as const, segmentBytes: r.segmentBytes } : null,
+    auditChunkBytes: 2 ** r.chunkLog,
     shards: Array.from({ length: r.k + r.m }, (_, i) => ({
       index: i,
       holders: r.holders.slice(0, (i % 3) + 1),
-      blocks: Array.from({ length: r.stripes }, (_, s) => cids[(i + s) % cids.length])
+      blocks: Array.from({ length: r.stripes }, (_, s) => cids[(i + s) % cids.length]),
+      roots: Array.from({ length: r.stripes }, (_, s) => r.digests[(i * 3 + s) % r.digests.length])
     })),
     createdAt: r.createdAt
   }
@@ -112,9 +117,9 @@ describe('manifests', () => {
 
   it('the field order is fixed, whatever the order of the object given', () => {
     const m = validManifest()
-    const shuffled = { createdAt: m.createdAt, shards: m.shards, encryption: m.encryption, stripeBytes: m.stripeBytes, parityShards: m.parityShards, dataShards: m.dataShards, encodedBytes: m.encodedBytes, size: m.size, version: m.version }
+    const shuffled = { createdAt: m.createdAt, shards: m.shards, auditChunkBytes: m.auditChunkBytes, encryption: m.encryption, stripeBytes: m.stripeBytes, parityShards: m.parityShards, dataShards: m.dataShards, encodedBytes: m.encodedBytes, size: m.size, version: m.version }
     expect(Buffer.from(encodeManifest(shuffled)).equals(Buffer.from(encodeManifest(m)))).toBe(true)
-    expect(Object.keys(json(m))).toEqual(['version', 'size', 'encodedBytes', 'dataShards', 'parityShards', 'stripeBytes', 'encryption', 'shards', 'createdAt'])
+    expect(Object.keys(json(m))).toEqual(['version', 'size', 'encodedBytes', 'dataShards', 'parityShards', 'stripeBytes', 'encryption', 'auditChunkBytes', 'shards', 'createdAt'])
   })
 
   describe('stripe arithmetic', () => {
@@ -175,7 +180,7 @@ describe('manifests', () => {
     })
 
     it('a wrong or missing version', () => {
-      for (const version of [0, 2, -1, '1', null, true, 1.5]) {
+      for (const version of [0, 1, 3, -1, '2', null, true, 1.5]) {
         expect(refusal({ ...json(), version }).name, String(version)).toBe('InvalidManifestError')
       }
       const { version: _, ...noVersion } = json()
@@ -282,6 +287,32 @@ describe('manifests', () => {
       expect(decodeManifest(enc.encode(JSON.stringify(empty))).shards.every(s => s.blocks.length === 0)).toBe(true)
       empty.shards[0].blocks = [newCid().toString()]
       expect(refusal(empty).name).toBe('InvalidManifestError')
+    })
+
+    it('Merkle roots: one per block, 32 bytes each in base64url; a power-of-two chunk size', () => {
+      const m = json() // 4 stripes
+      expect(decodeManifest(enc.encode(JSON.stringify(m))).shards[2].roots.map(r => r.length)).toEqual([32, 32, 32, 32])
+      const badLists: unknown[] = [m.shards[0].roots.slice(1), [...m.shards[0].roots, m.shards[0].roots[0]], null, 'roots', undefined]
+      for (const roots of badLists) {
+        const shards = m.shards.map((s: any) => ({ ...s }))
+        shards[2].roots = roots
+        if (roots === undefined) delete shards[2].roots
+        expect(refusal({ ...m, shards }).name, JSON.stringify(roots)?.slice(0, 30)).toBe('InvalidManifestError')
+      }
+      const badRoots: unknown[] = ['', 'AAAA', 7, null, 'x'.repeat(43), m.shards[0].roots[0] + 'AA', '!'.repeat(43)]
+      for (const root of badRoots) {
+        const shards = m.shards.map((s: any) => ({ ...s, roots: [...s.roots] }))
+        shards[1].roots[2] = root
+        expect(refusal({ ...m, shards }).name, JSON.stringify(root)).toBe('InvalidManifestError')
+      }
+      for (const auditChunkBytes of [0, 32, 100, 4095, 2 ** 21, -4096, '4096', null, undefined]) {
+        const bad = { ...m, auditChunkBytes }
+        if (auditChunkBytes === undefined) delete bad.auditChunkBytes
+        expect(refusal(bad).name, String(auditChunkBytes)).toBe('InvalidManifestError')
+      }
+      for (const auditChunkBytes of [64, 4096, 2 ** 20]) {
+        expect(decodeManifest(enc.encode(JSON.stringify({ ...m, auditChunkBytes }))).auditChunkBytes).toBe(auditChunkBytes)
+      }
     })
 
     it('block CIDs that are not CIDs, or not shard CIDs', async () => {

@@ -1,0 +1,108 @@
+/**
+ * Merkle trees over one block, for audits.
+ *
+ * A block is cut into chunks of `chunkBytes` (the last one may be shorter);
+ * leaf i is sha256(0x00 ‖ chunk i), an inner node is sha256(0x01 ‖ left ‖ right)
+ * (the prefixes keep a leaf from ever passing for an inner node). A level with
+ * an odd count carries its last node up unchanged. The manifest records the
+ * root of every block, so an auditor that knows only the manifest can check a
+ * single chunk sent with its sibling path (about log2(blockBytes / chunkBytes)
+ * hashes) and never needs the block, let alone the whole shard.
+ */
+
+import { createHash } from 'node:crypto'
+import { SHA2_256_DIGEST_BYTES } from './constants.js'
+
+const LEAF = new Uint8Array([0])
+const NODE = new Uint8Array([1])
+
+/** Most hashes in a proof: enough for 2^64 chunks. */
+export const MAX_PROOF_HASHES = 64
+
+export function chunkCount (blockBytes: number, chunkBytes: number): number {
+  return Math.max(1, Math.ceil(blockBytes / chunkBytes))
+}
+
+function leafHash (chunk: Uint8Array): Uint8Array {
+  return createHash('sha256').update(LEAF).update(chunk).digest()
+}
+
+function nodeHash (left: Uint8Array, right: Uint8Array): Uint8Array {
+  return createHash('sha256').update(NODE).update(left).update(right).digest()
+}
+
+function leaves (block: Uint8Array, chunkBytes: number): Uint8Array[] {
+  const out: Uint8Array[] = []
+  for (let i = 0, n = chunkCount(block.length, chunkBytes); i < n; i++) {
+    out.push(leafHash(block.subarray(i * chunkBytes, (i + 1) * chunkBytes)))
+  }
+  return out
+}
+
+function nextLevel (level: Uint8Array[]): Uint8Array[] {
+  const up: Uint8Array[] = []
+  for (let i = 0; i < level.length; i += 2) up.push(i + 1 < level.length ? nodeHash(level[i], level[i + 1]) : level[i])
+  return up
+}
+
+/** The root of `block`'s chunk tree (32 bytes). */
+export function merkleRoot (block: Uint8Array, chunkBytes: number): Uint8Array {
+  let level = leaves(block, chunkBytes)
+  while (level.length > 1) level = nextLevel(level)
+  return level[0]
+}
+
+export interface MerkleProof {
+  /** The chunk's bytes (a view into the block). */
+  chunk: Uint8Array
+  /** Sibling hashes from the leaf level up; levels where the node has no sibling contribute none. */
+  path: Uint8Array[]
+}
+
+/** Chunk `index` of `block` with the path that ties it to the root. RangeError for an index outside the block. */
+export function merkleProof (block: Uint8Array, chunkBytes: number, index: number): MerkleProof {
+  const count = chunkCount(block.length, chunkBytes)
+  if (!Number.isSafeInteger(index) || index < 0 || index >= count) throw new RangeError(`chunk ${index} is outside 0..${count - 1}`)
+  const path: Uint8Array[] = []
+  let level = leaves(block, chunkBytes)
+  let i = index
+  while (level.length > 1) {
+    const sibling = i ^ 1
+    if (sibling < level.length) path.push(level[sibling])
+    level = nextLevel(level)
+    i >>= 1
+  }
+  return { chunk: block.subarray(index * chunkBytes, (index + 1) * chunkBytes), path }
+}
+
+/**
+ * True when `chunk` is chunk `index` of a block of `blockBytes` whose root is
+ * `root`. Checks the chunk's length too, so a short or padded chunk fails.
+ */
+export function verifyMerkleProof (root: Uint8Array, blockBytes: number, chunkBytes: number, index: number, chunk: Uint8Array, path: Uint8Array[]): boolean {
+  let count = chunkCount(blockBytes, chunkBytes)
+  if (!Number.isSafeInteger(index) || index < 0 || index >= count) return false
+  const expected = Math.min(chunkBytes, blockBytes - index * chunkBytes)
+  if (chunk.length !== Math.max(0, expected) || path.length > MAX_PROOF_HASHES) return false
+  let hash = leafHash(chunk)
+  let i = index
+  let used = 0
+  while (count > 1) {
+    const sibling = i ^ 1
+    if (sibling < count) {
+      const other = path[used++]
+      if (other?.length !== SHA2_256_DIGEST_BYTES) return false
+      hash = (i & 1) === 0 ? nodeHash(hash, other) : nodeHash(other, hash)
+    }
+    count = Math.ceil(count / 2)
+    i >>= 1
+  }
+  return used === path.length && equal(hash, root)
+}
+
+function equal (a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false
+  let diff = 0
+  for (let i = 0; i < a.length; i++) diff |= a[i] ^ b[i]
+  return diff === 0
+}
