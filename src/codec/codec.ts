@@ -6,6 +6,8 @@
  * Backblaze JavaReedSolomon (see matrix.ts).
  */
 
+import { logger } from '@libp2p/logger'
+import { allocArena, arenaOf } from './arena.js'
 import { DEFAULT_DECODE_CACHE_ENTRIES, DEFAULT_STRIPE_BYTES } from './constants.js'
 import { InvalidArgumentError, WrongShardCountError } from './errors.js'
 import { chooseKernel, WasmKernel } from './loader.js'
@@ -13,9 +15,12 @@ import { encodingMatrix, invertMatrix, LruCache, multiplyMatrices } from './matr
 import { preparePlan, runPlan } from './plan.js'
 import { decodeStream, encodeStream } from './stream.js'
 import { checkFullShards, checkShardCounts, checkShardSizes, presentIndices } from './validate.js'
+import type { Arena, ArenaPass } from './arena.js'
 import type { KernelName } from './loader.js'
 import type { MatrixPlan } from './plan.js'
 import type { DecodeStreamOptions, EncodedStripe, EncodeStreamOptions, StripeInput } from './stream.js'
+
+const log = logger('shoal:codec')
 
 export interface CodecInit {
   /** Data shards k, 1 <= k. */
@@ -38,14 +43,23 @@ export interface Codec {
   readonly simd: boolean
   /** Which kernel runs. */
   readonly kernel: KernelName
+  /**
+   * k + m shards of `shardBytes` each that live in wasm memory (one shared
+   * `WebAssembly.Memory` per call, never grown): encode, verify and reconstruct
+   * run the kernel on them in place, without copying. Any codec and any pool
+   * takes them; ordinary arrays keep working (copied through staging).
+   */
+  allocShards: (shardBytes: number) => Uint8Array[]
   /** Fills the m parity shards of `shards` (k + m equal-length arrays) in place. */
   encode: (shards: Uint8Array[]) => void
   /** True when the parity shards agree with the data shards. */
   verify: (shards: Uint8Array[]) => boolean
   /**
    * Fills every missing shard in place and returns the same array: null entries
-   * get new arrays; entries listed in `options.rebuild` are lost too but their
-   * arrays are reused (overwritten), so a caller can rebuild without allocating.
+   * get new arrays (when the other shards come from `allocShards`, the arena's
+   * own view for that index, overwritten); entries listed in `options.rebuild`
+   * are lost too but their arrays are reused (overwritten), so a caller can
+   * rebuild without allocating.
    */
   reconstruct: (shards: Array<Uint8Array | null>, options?: ReconstructOptions) => Uint8Array[]
   /** Like reconstruct, but fills only missing data shards; missing parity stays as it was. */
@@ -86,7 +100,8 @@ export class ReedSolomonCodec implements Codec {
   readonly kernel: KernelName
   private readonly engine: WasmKernel
   private readonly matrix: Uint8Array
-  private readonly parityPlan: MatrixPlan
+  /** @internal the encoding plan, for the pool */
+  readonly parityPlan: MatrixPlan
   private readonly decodePlans: LruCache<string, MatrixPlan>
 
   constructor (init: CodecInit) {
@@ -109,14 +124,53 @@ export class ReedSolomonCodec implements Codec {
     return this.kernel !== 'scalar'
   }
 
+  allocShards (shardBytes: number): Uint8Array[] {
+    return this.allocArena(shardBytes).views.slice()
+  }
+
+  /** @internal an arena for this codec's shape; `workerLanes` for a pool's workers. */
+  allocArena (shardBytes: number, workerLanes?: number): Arena {
+    const arena = allocArena(this.dataShards, this.parityShards, shardBytes, workerLanes)
+    log('arena %d: %d shards of %d bytes, %d bytes of wasm memory', arena.id, this.totalShards, shardBytes, arena.layout.bytes)
+    return arena
+  }
+
   encode (shards: Uint8Array[]): void {
     const size = checkFullShards(shards, this.totalShards)
+    if (this.runInPlace(this.parityPlan, shards, size, false) !== undefined) return
     this.encodeRange(shards, 0, size)
   }
 
   verify (shards: Uint8Array[]): boolean {
     const size = checkFullShards(shards, this.totalShards)
-    return this.verifyRange(shards, 0, size)
+    return this.runInPlace(this.parityPlan, shards, size, true) ?? this.verifyRange(shards, 0, size)
+  }
+
+  /**
+   * When every shard lives in one arena that is not busy with a pool call:
+   * the arena and the pass of `plan` on it (plan written into the arena).
+   * Otherwise null, and the caller stages.
+   */
+  inPlace (plan: MatrixPlan, shards: ArrayLike<Uint8Array | null>, size: number, compare: boolean): { arena: Arena, pass: ArenaPass } | null {
+    const arena = arenaOf(shards)
+    if (arena === null) return null
+    if (arena.busy > 0) {
+      log('arena %d is busy with a pool call: staging instead', arena.id)
+      return null
+    }
+    const pass = arena.pass(plan, shards, size, compare)
+    if (pass === null) {
+      log('arena %d: plan %dx%d or shard overlap rules out in place: staging instead', arena.id, plan.rows, plan.cols)
+      return null
+    }
+    return { arena, pass }
+  }
+
+  /** Runs `plan` in place on the calling thread; undefined when it cannot (see inPlace). */
+  private runInPlace (plan: MatrixPlan, shards: ArrayLike<Uint8Array | null>, size: number, compare: boolean): boolean | undefined {
+    const job = this.inPlace(plan, shards, size, compare)
+    if (job === null) return undefined
+    return job.arena.runner(this.kernel).run(job.pass, 0, 0, size)
   }
 
   reconstruct (shards: Array<Uint8Array | null>, options: ReconstructOptions = {}): Uint8Array[] {
@@ -132,8 +186,22 @@ export class ReedSolomonCodec implements Codec {
   private rebuild (shards: Array<Uint8Array | null>, dataOnly: boolean, options: ReconstructOptions): void {
     const job = this.rebuildJob(shards, dataOnly, options.rebuild)
     if (job === null) return
-    for (const i of job.targets) shards[i] ??= new Uint8Array(job.size)
+    this.fillTargets(shards, job, size => new Uint8Array(size))
+    if (this.runInPlace(this.decodePlanFor(job), shards, job.size, false) !== undefined) return
     this.rebuildRange(shards, job, 0, job.size)
+  }
+
+  /**
+   * Gives every missing target an array: the arena's own view for that index
+   * when the present shards live in one arena (and that view is free),
+   * otherwise `alloc(size)`.
+   */
+  fillTargets (shards: Array<Uint8Array | null>, job: RebuildJob, alloc: (size: number) => Uint8Array): void {
+    const arena = arenaOf(shards)
+    for (const i of job.targets) {
+      if (shards[i] != null) continue
+      shards[i] = arena?.freeSlot(i, shards, job.size) ?? alloc(job.size)
+    }
   }
 
   // The range methods below skip argument checks: the public methods above and
@@ -173,7 +241,12 @@ export class ReedSolomonCodec implements Codec {
 
   /** Fills bytes [from, to) of the job's (already allocated) targets. */
   rebuildRange (shards: ArrayLike<Uint8Array | null>, job: RebuildJob, from: number, to: number): void {
-    runPlan(this.engine, this.decodePlan(job.inputs, job.targets), shards, shards, from, to)
+    runPlan(this.engine, this.decodePlanFor(job), shards, shards, from, to)
+  }
+
+  /** @internal the plan of a rebuild job (cached by erasure pattern). */
+  decodePlanFor (job: RebuildJob): MatrixPlan {
+    return this.decodePlan(job.inputs, job.targets)
   }
 
   /** Plan producing `targets` from the shards at `inputs` (k indices). */

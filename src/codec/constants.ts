@@ -23,3 +23,11 @@ export const DEFAULT_STRIPE_BYTES = 1024 * 1024
 
 /** Calls smaller than this (bytes per shard) run on the calling thread even with a pool. */
 export const POOL_MIN_SHARD_BYTES = 64 * 1024
+
+/**
+ * Arenas (allocShards): scratch per lane for verify's computed parity, and the
+ * most pool workers one arena call can be split across unless the pool that
+ * allocates it has more.
+ */
+export const CHECK_AREA_BYTES = 16 * 1024
+export const MAX_ARENA_WORKER_LANES = 16

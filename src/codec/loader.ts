@@ -1,10 +1,14 @@
 /**
- * Loads the WebAssembly kernels and owns the only code that touches wasm memory.
+ * Loads the WebAssembly kernels and owns the only code that touches wasm memory
+ * (with arena.ts, which runs the same kernels in place on shards that live in
+ * wasm memory).
  *
  * Three builds of assembly/ exist (see asconfig.json): `relaxed-simd` (SIMD with
  * relaxed swizzle), `simd` (standard 128-bit SIMD) and `scalar` (no SIMD). All
- * export the same functions. `availableKernels()` lists those this engine
- * accepts, best first.
+ * export the same functions and all import their memory (`env.memory`, shared,
+ * so one memory can be seen by several threads). `availableKernels()` lists
+ * those this engine accepts, best first. A module is compiled once; an
+ * instance costs ~0.1 ms, so there is one per memory.
  *
  * Node 20's V8 implements relaxed SIMD but keeps it behind a flag (it is on by
  * default from Node 22). shoal only uses `relaxed_swizzle` with indices 0..15,
@@ -12,14 +16,20 @@
  * module we turn that one wasm feature on with `v8.setFlagsFromString` and
  * validate again. Set SHOAL_WASM_RELAXED_SIMD=0 to forbid that.
  *
- * A `WasmKernel` is one instance with its own memory, laid out once:
+ * Every memory starts with STATIC_BYTES for the kernel's own tables (GF(2^8)
+ * log, exp and product tables, written by the module's start function; the
+ * build assumes zeroed memory, so instantiating never clears them under a
+ * kernel running on another thread).
  *
- *   heapBase | coefs (rows*cols) | tables (rows*cols*32) | input ptrs | output ptrs | staging: (cols + rows) × chunk
+ * A `WasmKernel` is the staging path for ordinary arrays: one instance with a
+ * memory of its own, laid out once:
  *
- * Memory never grows after construction, but views are still re-derived when
- * `memory.buffer` changes. Each call copies a chunk of every input into staging
- * with `Uint8Array.set`, runs the kernel on pointers, and copies the outputs
- * back: no allocation per call, and the staging area stays in cache.
+ *   static | coefs (rows*cols) | tables (rows*cols*32) | input ptrs | output ptrs | staging: (cols + rows) × chunk
+ *
+ * The memory is sized up front and never grows. Each call copies a chunk of
+ * every input into staging with `Uint8Array.set`, runs the kernel on pointers,
+ * and copies the outputs back: no allocation per call, and the staging area
+ * stays in cache.
  */
 
 import { readFileSync } from 'node:fs'
@@ -28,7 +38,7 @@ import { fileURLToPath } from 'node:url'
 import v8 from 'node:v8'
 import { logger } from '@libp2p/logger'
 import { KERNEL_ALIGN_BYTES, MAX_CHUNK_BYTES, MIN_CHUNK_BYTES, STAGING_TARGET_BYTES } from './constants.js'
-import { KernelUnavailableError } from './errors.js'
+import { InvalidArgumentError, KernelUnavailableError } from './errors.js'
 import type { MatrixPlan } from './plan.js'
 
 const log = logger('shoal:codec:loader')
@@ -44,11 +54,18 @@ const FILES: Record<KernelName, string> = {
 /** Best first. */
 export const KERNEL_NAMES: readonly KernelName[] = ['relaxed-simd', 'simd', 'scalar']
 
-interface KernelExports {
-  memory: WebAssembly.Memory
+/** What an instance exports that the codec uses. */
+export interface KernelExports {
   heapBase: () => number
   matMul: (coefs: number, tables: number, rows: number, cols: number, inputs: number, outputs: number, len: number) => void
 }
+
+/** Bytes at the start of every memory reserved for the kernel's static tables (the modules' declared minimum). */
+export const STATIC_BYTES = 2 * 65536
+
+const PAGE_BYTES = 65536
+/** wasm32: 65536 pages of 64 KiB. */
+export const MAX_MEMORY_BYTES = 65536 * PAGE_BYTES
 
 /** build/ sits at the package root; this file runs from src/codec/ or dist/src/codec/. */
 function findBuildDir (): string {
@@ -83,10 +100,51 @@ function compile (name: KernelName): WebAssembly.Module | null {
       valid = WebAssembly.validate(bytes)
       log('relaxed SIMD %s after enabling the V8 flag', valid ? 'accepted' : 'still rejected')
     }
-    if (valid) module = new WebAssembly.Module(bytes)
+    if (valid) {
+      module = new WebAssembly.Module(bytes)
+      const probe = instantiateModule(module, name, createMemory(STATIC_BYTES))
+      if (probe.heapBase() > STATIC_BYTES) {
+        throw new KernelUnavailableError(`${name} kernel needs ${probe.heapBase()} static bytes, more than ${STATIC_BYTES}`, name)
+      }
+    }
   }
   modules.set(name, module)
   return module
+}
+
+function instantiateModule (module: WebAssembly.Module, name: KernelName, memory: WebAssembly.Memory): KernelExports {
+  const instance = new WebAssembly.Instance(module, {
+    env: {
+      memory,
+      abort: () => { throw new KernelUnavailableError('wasm kernel aborted', name) }
+    }
+  })
+  return instance.exports as unknown as KernelExports
+}
+
+/** An instance of kernel `name` working on `memory` (made by `createMemory`). */
+export function instantiateKernel (name: KernelName, memory: WebAssembly.Memory): KernelExports {
+  const module = compile(name)
+  if (module === null) throw new KernelUnavailableError(`this engine cannot run the ${name} kernel`, name)
+  return instantiateModule(module, name, memory)
+}
+
+/**
+ * A shared wasm memory of at least `bytes`, with its maximum equal to its
+ * size: it never grows, so views of it stay valid for its whole life.
+ */
+export function createMemory (bytes: number): WebAssembly.Memory {
+  if (!Number.isSafeInteger(bytes) || bytes > MAX_MEMORY_BYTES) {
+    throw new InvalidArgumentError(`a wasm memory holds at most ${MAX_MEMORY_BYTES} bytes, ${bytes} asked`)
+  }
+  const pages = Math.max(STATIC_BYTES, Math.ceil(bytes / PAGE_BYTES) * PAGE_BYTES) / PAGE_BYTES
+  return new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true })
+}
+
+/** Writes a plan's coefficients and nibble tables where the kernel reads them. */
+export function writePlan (u8: Uint8Array, plan: MatrixPlan, coefsPtr: number, tablesPtr: number): void {
+  u8.set(plan.coefs, coefsPtr)
+  u8.set(plan.tables, tablesPtr)
 }
 
 /** Kernels this engine can run, best first. 'scalar' is always there. */
@@ -123,7 +181,8 @@ export class WasmKernel {
   readonly name: KernelName
   readonly chunkBytes: number
   private readonly exports: KernelExports
-  private u8: Uint8Array
+  private readonly memory: WebAssembly.Memory
+  private readonly u8: Uint8Array
   private readonly coefsPtr: number
   private readonly tablesPtr: number
   private readonly inPtrs: number
@@ -135,21 +194,13 @@ export class WasmKernel {
   private readonly maxCols: number
 
   constructor (name: KernelName, maxRows: number, maxCols: number) {
-    const module = compile(name)
-    if (module === null) throw new KernelUnavailableError(`this engine cannot run the ${name} kernel`, name)
-    const instance = new WebAssembly.Instance(module, {
-      env: {
-        abort: () => { throw new KernelUnavailableError('wasm kernel aborted', name) }
-      }
-    })
     this.name = name
-    this.exports = instance.exports as unknown as KernelExports
     this.maxRows = maxRows
     this.maxCols = maxCols
     this.chunkBytes = chunkBytesFor(maxRows + maxCols)
 
     const align = (n: number): number => Math.ceil(n / 64) * 64
-    let p = align(this.exports.heapBase())
+    let p = STATIC_BYTES
     this.coefsPtr = p; p = align(p + maxRows * maxCols)
     this.tablesPtr = p; p = align(p + maxRows * maxCols * 32)
     this.inPtrs = p; p = align(p + maxCols * 4)
@@ -157,19 +208,12 @@ export class WasmKernel {
     this.inBase = p; p += maxCols * this.chunkBytes
     this.outBase = p; p += maxRows * this.chunkBytes
 
-    const memory = this.exports.memory
-    if (memory.buffer.byteLength < p) {
-      memory.grow(Math.ceil((p - memory.buffer.byteLength) / 65536))
-    }
-    this.u8 = new Uint8Array(memory.buffer)
-    const view = new DataView(memory.buffer)
+    this.memory = createMemory(p)
+    this.exports = instantiateKernel(name, this.memory)
+    this.u8 = new Uint8Array(this.memory.buffer)
+    const view = new DataView(this.memory.buffer)
     for (let c = 0; c < maxCols; c++) view.setUint32(this.inPtrs + 4 * c, this.inBase + c * this.chunkBytes, true)
     for (let r = 0; r < maxRows; r++) view.setUint32(this.outPtrs + 4 * r, this.outBase + r * this.chunkBytes, true)
-  }
-
-  private bytes (): Uint8Array {
-    if (this.u8.buffer !== this.exports.memory.buffer) this.u8 = new Uint8Array(this.exports.memory.buffer)
-    return this.u8
   }
 
   private load (plan: MatrixPlan): void {
@@ -177,9 +221,7 @@ export class WasmKernel {
     if (plan.rows > this.maxRows || plan.cols > this.maxCols) {
       throw new RangeError(`plan ${plan.rows}x${plan.cols} exceeds kernel capacity ${this.maxRows}x${this.maxCols}`)
     }
-    const u8 = this.bytes()
-    u8.set(plan.coefs, this.coefsPtr)
-    u8.set(plan.tables, this.tablesPtr)
+    writePlan(this.u8, plan, this.coefsPtr, this.tablesPtr)
     this.loaded = plan
   }
 
@@ -193,7 +235,7 @@ export class WasmKernel {
     const { rows, cols } = plan
     if (rows === 0) return true
     this.load(plan)
-    const u8 = this.bytes()
+    const u8 = this.u8
     const chunk = this.chunkBytes
     const matMul = this.exports.matMul
     const ins = plan.inputs.map(i => inputs[i] as Uint8Array)
@@ -217,6 +259,7 @@ export class WasmKernel {
   }
 }
 
-function equalBytes (a: Uint8Array, aOffset: number, b: Uint8Array, bOffset: number, n: number): boolean {
+/** a[aOffset, aOffset + n) equals b[bOffset, bOffset + n) (either may be shared memory). */
+export function equalBytes (a: Uint8Array, aOffset: number, b: Uint8Array, bOffset: number, n: number): boolean {
   return Buffer.from(a.buffer, a.byteOffset + aOffset, n).equals(Buffer.from(b.buffer, b.byteOffset + bOffset, n))
 }

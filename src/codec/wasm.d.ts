@@ -10,8 +10,15 @@ declare namespace WebAssembly {
     constructor (module: Module, imports?: Record<string, Record<string, unknown>>)
     readonly exports: Record<string, unknown>
   }
+  interface MemoryDescriptor {
+    initial: number
+    maximum?: number
+    shared?: boolean
+  }
   class Memory {
-    readonly buffer: ArrayBuffer
+    constructor (descriptor: MemoryDescriptor)
+    /** A SharedArrayBuffer when the memory was created with `shared: true`. */
+    readonly buffer: ArrayBuffer | SharedArrayBuffer
     grow (delta: number): number
   }
   function validate (bytes: BufferSource): boolean
