@@ -2,7 +2,10 @@
  * Server side of the shard exchange and capacity protocols: a libp2p service
  * that answers other peers from a ShardBackend (the node's shard store).
  *
- * Every stream is handled in a loop of request → answer. A request that cannot
+ * Every stream is handled in a loop that reads requests and starts their work
+ * without waiting for the earlier ones to finish (a store's body is read while
+ * the previous block is being written); answers go out in request order
+ * (answer-queue.ts says which requests overlap). A request that cannot
  * be understood (bad frame, bad JSON, unknown op, oversized body) gets a status
  * answer when the stream still allows one, and the stream is then aborted: the
  * byte stream cannot be resynchronised. Backend failures (unknown shard,
@@ -19,8 +22,10 @@ import {
   CAPACITY_PROTOCOL, decodeRequest, encodeMessage, MAX_BLOCK_BYTES, MAX_HEADER_BYTES, MAX_INFLIGHT_STORE_BYTES,
   MAX_SHARD_STREAMS, ANNOUNCE_TIMEOUT_MS, SHARD_IDLE_TIMEOUT_MS, SHARD_PROTOCOL, SHARD_REQUEST_TIMEOUT_MS, Status, statusOf
 } from './shard-messages.js'
-import { readFrameOrEnd, writeAll, writeFrame } from './stream-io.js'
+import { AnswerQueue } from './answer-queue.js'
+import { readFrameOrEnd, writeFrame } from './stream-io.js'
 import { createStreamReader } from './stream-reader.js'
+import type { Answer, Work } from './answer-queue.js'
 import type { CapacityInfo, CapacityResponse, ShardRequest, ShardResponse } from './shard-messages.js'
 import type { StreamReader } from './stream-reader.js'
 import type { ComponentLogger, Connection, Logger, Startable, Stream } from '@libp2p/interface'
@@ -29,7 +34,8 @@ import type { CID } from 'multiformats/cid'
 
 /** What the service needs of a shard store (the ShardStore satisfies it). */
 export interface ShardBackend {
-  put: (cid: CID, bytes: Uint8Array, options: { owner?: string, signal?: AbortSignal }) => Promise<void>
+  /** `owned`: the service hands the buffer over (nobody else holds or reuses it), so the store need not copy it. */
+  put: (cid: CID, bytes: Uint8Array, options: { owner?: string, signal?: AbortSignal, owned?: boolean }) => Promise<void>
   get: (cid: CID, options: { offset?: number, length?: number, signal?: AbortSignal }) => Promise<Uint8Array>
   has: (cid: CID, options: { signal?: AbortSignal }) => Promise<boolean>
   delete: (cid: CID, options: { owner?: string, signal?: AbortSignal }) => Promise<boolean>
@@ -107,6 +113,7 @@ export class ShardService implements Startable {
   private async serve (stream: Stream, connection: Connection): Promise<void> {
     const peer = connection.remotePeer.toString()
     const reader = createStreamReader(stream)
+    const answers = new AnswerQueue(stream, this.requestTimeoutMs)
     try {
       while (true) {
         let frame: Uint8Array | undefined
@@ -128,12 +135,15 @@ export class ShardService implements Startable {
         } catch (err) {
           throw new Fatal(Status.INVALID_REQUEST, (err as Error).message)
         }
-        await this.answer(stream, reader, request, peer)
+        await answers.admit(request, size => this.inflight + size > this.maxInflight)
+        answers.push(request, await this.begin(reader, request, peer))
       }
+      await answers.drain()
       await stream.close().catch(() => {})
     } catch (err) {
       const fatal = err instanceof Fatal ? err : new Fatal(Status.INTERNAL, (err as Error).message)
       this.log('shard stream from %s ended: %s', peer, fatal.message)
+      await answers.settled() // the answers to earlier requests go first
       if (stream.writeStatus === 'writable') {
         // Answer, then close our side: close() resolves once the answer has
         // reached the transport (abort() would drop it). A peer that keeps
@@ -149,45 +159,51 @@ export class ShardService implements Startable {
     }
   }
 
-  private async answer (stream: Stream, reader: StreamReader, request: ShardRequest, owner: string): Promise<void> {
+  /**
+   * Reads what comes with a request (a store's body) and starts its work,
+   * without waiting for it: the next request is read meanwhile. Resolves with
+   * the work, which settles with the answer to send.
+   */
+  private async begin (reader: StreamReader, request: ShardRequest, owner: string): Promise<Work> {
     const timeoutMs = this.requestTimeoutMs
     const signal = AbortSignal.timeout(timeoutMs)
-    const reply = async (response: ShardResponse): Promise<void> => {
-      await writeFrame(stream, encodeMessage(response), { timeoutMs })
+    if (request.op !== 'store') return { answer: this.answer(request, owner, signal) }
+    if (request.size > MAX_BLOCK_BYTES || request.size === 0) {
+      throw new Fatal(Status.TOO_LARGE, `store of ${request.size} bytes is outside 1..${MAX_BLOCK_BYTES}`)
     }
-    if (request.op === 'store') {
-      if (request.size > MAX_BLOCK_BYTES || request.size === 0) {
-        throw new Fatal(Status.TOO_LARGE, `store of ${request.size} bytes is outside 1..${MAX_BLOCK_BYTES}`)
-      }
-      if (this.inflight + request.size > this.maxInflight) {
-        throw new Fatal(Status.BUSY, 'too many store bytes in flight')
-      }
-      this.inflight += request.size
-      try {
-        let body: Uint8Array
-        try {
-          body = await reader.readExactly(request.size, { timeoutMs })
-        } catch (err) {
-          throw new Fatal(Status.INVALID_REQUEST, (err as Error).message)
-        }
-        try {
-          const cid = toCid(request.cid)
-          await this.backend.put(cid, body, { owner, signal })
-          if (request.announce === true && this.backend.announce !== undefined) {
-            const announced = this.backend.announce(cid).catch(err => { this.log('announcing %s failed: %s', cid, (err as Error).message) })
-            if (request.announceWait === true) {
-              await Promise.race([announced, new Promise(resolve => setTimeout(resolve, ANNOUNCE_TIMEOUT_MS).unref())])
-            }
-          }
-          await reply({ status: Status.OK })
-        } catch (err) {
-          await reply({ status: statusOf(err), message: (err as Error).message })
-        }
-      } finally {
-        this.inflight -= request.size
-      }
-      return
+    if (this.inflight + request.size > this.maxInflight) {
+      throw new Fatal(Status.BUSY, 'too many store bytes in flight')
     }
+    const size = request.size
+    this.inflight += size
+    let body: Uint8Array
+    try {
+      body = await reader.readExactly(size, { timeoutMs })
+    } catch (err) {
+      this.inflight -= size
+      throw new Fatal(Status.INVALID_REQUEST, (err as Error).message)
+    }
+    return { answer: this.store(request, body, owner, signal).finally(() => { this.inflight -= size }) }
+  }
+
+  private async store (request: ShardRequest & { op: 'store' }, body: Uint8Array, owner: string, signal: AbortSignal): Promise<Answer> {
+    try {
+      const cid = toCid(request.cid)
+      // the body came from readExactly: nobody else holds it, the store need not copy it
+      await this.backend.put(cid, body, { owner, signal, owned: true })
+      if (request.announce === true && this.backend.announce !== undefined) {
+        const announced = this.backend.announce(cid).catch(err => { this.log('announcing %s failed: %s', cid, (err as Error).message) })
+        if (request.announceWait === true) {
+          await Promise.race([announced, new Promise(resolve => setTimeout(resolve, ANNOUNCE_TIMEOUT_MS).unref())])
+        }
+      }
+      return { response: { status: Status.OK } }
+    } catch (err) {
+      return { response: { status: statusOf(err), message: (err as Error).message } }
+    }
+  }
+
+  private async answer (request: Exclude<ShardRequest, { op: 'store' }>, owner: string, signal: AbortSignal): Promise<Answer> {
     let response: ShardResponse
     let body: Uint8Array | undefined
     try {
@@ -204,13 +220,14 @@ export class ShardService implements Startable {
         case 'delete':
           response = { status: Status.OK, deleted: await this.backend.delete(toCid(request.cid), { owner, signal }) }
           break
+        default:
+          response = { status: Status.INVALID_REQUEST, message: 'unknown op' }
       }
     } catch (err) {
       response = { status: statusOf(err), message: (err as Error).message }
       body = undefined
     }
-    await reply(response)
-    if (body !== undefined) await writeAll(stream, [body], { timeoutMs })
+    return { response, body }
   }
 
   private async serveCapacity (stream: Stream, connection: Connection): Promise<void> {

@@ -2,9 +2,14 @@
  * Where the filesystem store keeps things, and the atomic-write primitives.
  *
  *   <dir>/shards/<xx>/<cid>         shard bytes, exactly; `sha256sum` of it is the CID's digest
- *   <dir>/shards/<xx>/<cid>.meta    {"v":1,"owner":…,"storedAt":…}, only for shards stored with an owner
+ *   <dir>/owners.log                who stored each owned shard, and when (fs-owners.ts)
+ *   <dir>/shards/<xx>/<cid>.meta    {"v":1,"owner":…,"storedAt":…}: the owner of a shard as the store
+ *                                   kept it before owners.log; moved into owners.log at start()
  *   <dir>/shards/<xx>/.tmp-<hex>    a write in progress; removed at start()
  *   <dir>/quarantine/<cid>.<ms>-<hex>[.meta]   corrupt shards moved aside, never served
+ *                                   (with a sidecar saying who owned them)
+ *
+ * All 1,024 fan-out folders are made (in the background) at start(), so a put needs no mkdir.
  *
  * `<cid>` is the CIDv1 in base32; `<xx>` is its next-to-last two characters, as in
  * Kubo's flatfs (`next-to-last/2`): every shard CID starts `bafkrei`, and the last
@@ -21,11 +26,18 @@ export const QUARANTINE_DIR = 'quarantine'
 export const TEMP_PREFIX = '.tmp-'
 export const META_SUFFIX = '.meta'
 
-/** Sidecar contents, version 1. */
+/** Sidecar contents, version 1 (older stores, and quarantined shards). */
 export interface ShardMeta {
   v: 1
   owner: string
   storedAt: number
+}
+
+const BASE32 = 'abcdefghijklmnopqrstuvwxyz234567'
+
+/** The names of all 1,024 fan-out folders. */
+export function allFanOuts (): string[] {
+  return [...BASE32].flatMap(a => [...BASE32].map(b => a + b))
 }
 
 /** The fan-out folder of a shard key (its base32 CID). */
@@ -78,6 +90,15 @@ export async function fsyncDir (dir: string): Promise<void> {
   }
 }
 
+/** Temp names: a random prefix per process and a counter, so a write costs no random bytes. */
+const tempPrefix = `${TEMP_PREFIX}${randomBytes(6).toString('hex')}-`
+let tempCounter = 0
+
+/** A fresh temp file name in `folder`. */
+export function tempPath (folder: string): string {
+  return join(folder, `${tempPrefix}${(tempCounter++).toString(36)}`)
+}
+
 export interface AtomicWriteOptions {
   signal?: AbortSignal
   /** Modification time to give the file, ms since the epoch. */
@@ -85,15 +106,16 @@ export interface AtomicWriteOptions {
 }
 
 /**
- * Writes `bytes` to `path` so that a reader (or a restart after a crash) sees the
- * old state or the whole new file, never a torn one: write a temp file in the same
- * folder, fsync it, rename it over `path`. The caller fsyncs the folder to make the
- * rename itself durable. The signal is honoured until the rename, not after.
+ * Writes `bytes` to a new temp file in `folder` and makes it durable (write,
+ * set the time, fsync, close): the first half of an atomic write. Resolves
+ * with its path; on failure the temp file is removed. The caller renames it
+ * into place (or removes it).
  */
-export async function writeFileAtomic (path: string, bytes: Uint8Array, options: AtomicWriteOptions = {}): Promise<void> {
-  const temp = join(path, '..', `${TEMP_PREFIX}${randomBytes(8).toString('hex')}`)
-  let renamed = false
+export async function writeTempFile (folder: string, bytes: Uint8Array, options: AtomicWriteOptions = {}): Promise<string> {
+  const temp = tempPath(folder)
+  let written = false
   try {
+    throwIfAborted(options.signal)
     const handle = await open(temp, 'wx', SHARD_FILE_MODE)
     try {
       let at = 0
@@ -106,6 +128,23 @@ export async function writeFileAtomic (path: string, bytes: Uint8Array, options:
     } finally {
       await handle.close()
     }
+    written = true
+    return temp
+  } finally {
+    if (!written) await removeIfPresent(temp).catch(() => {})
+  }
+}
+
+/**
+ * Writes `bytes` to `path` so that a reader (or a restart after a crash) sees the
+ * old state or the whole new file, never a torn one: write a temp file in the same
+ * folder, fsync it, rename it over `path`. The caller fsyncs the folder to make the
+ * rename itself durable. The signal is honoured until the rename, not after.
+ */
+export async function writeFileAtomic (path: string, bytes: Uint8Array, options: AtomicWriteOptions = {}): Promise<void> {
+  const temp = await writeTempFile(join(path, '..'), bytes, options)
+  let renamed = false
+  try {
     throwIfAborted(options.signal)
     await rename(temp, path)
     renamed = true

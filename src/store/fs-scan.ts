@@ -1,13 +1,17 @@
 /**
  * The start() scan of a filesystem store: rebuilds the index and usage from the
- * files, removes temp files left by a crash and sidecars whose shard is gone.
- * Shard files are stat'ed, not hashed: a damaged one is caught by get or scrub.
+ * files, removes temp files left by a crash and sidecars whose shard is gone,
+ * and reads the sidecars of an older store (fs-store.ts moves them into the
+ * owner journal). Shard files are stat'ed, not hashed: a damaged one is
+ * caught by get or scrub.
  */
 import { lstat, readdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { logger } from '@libp2p/logger'
 import { isShardCid, parseCid } from '../format/cid.js'
 import { fanOutOf, META_SUFFIX, QUARANTINE_DIR, removeIfPresent, SHARDS_DIR, TEMP_PREFIX } from './fs-layout.js'
+import { readMeta } from './fs-read.js'
+import type { MetaRead } from './fs-read.js'
 import type { CID } from 'multiformats/cid'
 
 const log = logger('shoal:store:fs')
@@ -27,6 +31,13 @@ export interface ScanResult {
   removed: number
   /** Names that are not the store's, left alone. */
   ignored: number
+  /** Sidecars (older stores) of the shards found, by shard key, with their paths. */
+  sidecars: Map<string, MetaRead & { path: string }>
+}
+
+/** True when `key` is a canonical shard CID string. */
+export function isShardKey (key: string): boolean {
+  return key.length > 3 && cidOfName(key, fanOutOf(key)) !== undefined
 }
 
 /** The shard CID a file name stands for, or undefined when it is not a canonical shard name. */
@@ -67,9 +78,13 @@ async function scanFanOut (folder: string, fanOut: string, result: ScanResult): 
     result.usedBytes += sizes[i]
   })
   for (const meta of metas) {
-    if (!result.index.has(meta.slice(0, -META_SUFFIX.length))) {
+    const key = meta.slice(0, -META_SUFFIX.length)
+    if (!result.index.has(key)) {
       if (await removeIfPresent(join(folder, meta))) result.removed++
       log('removed orphaned sidecar %s/%s', fanOut, meta)
+    } else {
+      const path = join(folder, meta)
+      result.sidecars.set(key, { ...await readMeta(path), path })
     }
   }
 }
@@ -87,7 +102,7 @@ async function scanQuarantine (folder: string, result: ScanResult): Promise<void
 
 /** Scans `<dir>/shards` and `<dir>/quarantine`, which must exist. */
 export async function scanStore (dir: string): Promise<ScanResult> {
-  const result: ScanResult = { index: new Map(), usedBytes: 0, quarantinedCount: 0, quarantinedBytes: 0, removed: 0, ignored: 0 }
+  const result: ScanResult = { index: new Map(), usedBytes: 0, quarantinedCount: 0, quarantinedBytes: 0, removed: 0, ignored: 0, sidecars: new Map() }
   const shards = join(dir, SHARDS_DIR)
   for (const entry of await readdir(shards, { withFileTypes: true })) {
     if (entry.isDirectory() && entry.name.length === 2) {

@@ -2,9 +2,12 @@
  * A ShardStore on the local filesystem (layout in fs-layout.ts).
  *
  * - Writes are atomic (temp file, fsync, rename, fsync folder): a crash leaves the
- *   old state or the whole shard, never a torn one. The owner sidecar is made
- *   durable before the shard appears, and the shard disappears before its sidecar,
- *   so a shard is never visible without the owner it was stored with.
+ *   old state or the whole shard, never a torn one. One file per shard: owners
+ *   go to a journal (fs-owners.ts) whose record is made durable, alongside the
+ *   shard's temp file, before the shard gets its name; the record is withdrawn
+ *   only after the shard is gone. So a shard is never visible without the owner
+ *   it was stored with. A store written with per-shard owner sidecars (before
+ *   owners.log) is read, and its sidecars moved into the journal, at start().
  * - Every read re-hashes the whole file, ranged reads too (a 1-byte read of a
  *   64 MiB shard costs a 64 MiB read and hash): bad bytes are never returned; the
  *   file is moved to quarantine and the call throws CorruptShardError.
@@ -21,15 +24,17 @@ import {
   CorruptShardError, InvalidArgumentError, InvalidShardError, NotOwnerError, QuotaExceededError, ShardNotFoundError
 } from './errors.js'
 import {
-  fanOutDir, fsyncDir, isErrno, metaPath, QUARANTINE_DIR, quarantinePath, removeIfPresent, shardPath, SHARDS_DIR, writeFileAtomic
+  allFanOuts, fanOutDir, fsyncDir, isErrno, QUARANTINE_DIR, quarantinePath, removeIfPresent, shardPath, SHARDS_DIR, writeFileAtomic, writeTempFile
 } from './fs-layout.js'
-import { readMeta, readVerified } from './fs-read.js'
-import { scanStore } from './fs-scan.js'
+import { goneLine, openOwnerLog, ownerLine } from './fs-owners.js'
+import { readVerified } from './fs-read.js'
+import { isShardKey, scanStore } from './fs-scan.js'
 import { KeyedLock } from './keyed-lock.js'
 import {
   checkCapacity, checkOwner, checkRangeArgs, checkShardBytes, emit, Lifecycle, Quota, resolveRange, shardKey, throwIfAborted
 } from './utils.js'
 import type { ShardMeta } from './fs-layout.js'
+import type { OwnerLog, OwnerRecord } from './fs-owners.js'
 import type { IndexEntry } from './fs-scan.js'
 import type {
   DeleteOptions, GetOptions, PutOptions, ScrubOptions, ScrubReport, ShardInfo, ShardStore, StoreOptions, StoreStats
@@ -54,7 +59,10 @@ class FsShardStore implements ShardStore {
   private quarantinedBytes = 0
   private readonly lifecycle = new Lifecycle()
   private readonly locks = new KeyedLock()
-  private readonly fanOuts = new Set<string>()
+  /** Owner and time of the owned shards, as in the journal. */
+  private owners = new Map<string, OwnerRecord>()
+  private ownerLog?: OwnerLog
+  private fanOutsMade?: Promise<void>
   private starting?: Promise<void>
 
   constructor (init: FsShardStoreInit) {
@@ -75,16 +83,29 @@ class FsShardStore implements ShardStore {
       await mkdir(d, { recursive: true, mode: STORE_DIR_MODE })
     }
     const scan = await scanStore(this.dir)
+    const { log: ownerLog, records } = await openOwnerLog(this.dir, isShardKey, key => scan.index.has(key))
+    this.ownerLog = ownerLog
+    this.owners = records
+    // Sidecars of an older store: their owners go into the journal, then the sidecars go.
+    const moved = [...scan.sidecars].filter(([key]) => !records.has(key))
+    await Promise.all(moved.map(async ([key, meta]) => {
+      const record: OwnerRecord = meta.damaged === true || meta.owner === undefined ? { damaged: true } : { owner: meta.owner, storedAt: meta.storedAt }
+      this.owners.set(key, record)
+      await ownerLog.append(record.damaged === true ? `${key}\t?\n` : ownerLine(key, meta.owner as string, meta.storedAt as number))
+    }))
+    for (const meta of scan.sidecars.values()) await removeIfPresent(meta.path)
+    if (moved.length > 0) log('moved %d owner sidecars into the owner journal', moved.length)
     this.index = scan.index
     this.quota = new Quota(this.capacityBytes)
     this.quota.used = scan.usedBytes
     this.quarantinedCount = scan.quarantinedCount
     this.quarantinedBytes = scan.quarantinedBytes
-    this.fanOuts.clear()
     log('started %s: %d shards, %d bytes, %d quarantined, %d leftovers removed', this.dir, scan.index.size, scan.usedBytes, scan.quarantinedCount, scan.removed)
     if (scan.usedBytes > this.capacityBytes) {
       log.error('%s holds %d bytes, more than its capacity of %d: puts are refused until shards are deleted', this.dir, scan.usedBytes, this.capacityBytes)
     }
+    // Folders are made in the background; the first puts wait for them.
+    this.fanOutsMade = this.makeFanOuts().catch(err => { log.error('making the fan-out folders of %s failed: %s', this.dir, (err as Error).message) })
     this.lifecycle.markStarted()
   }
 
@@ -92,7 +113,11 @@ class FsShardStore implements ShardStore {
     await this.starting?.catch(() => {})
     if (!this.lifecycle.started) return
     await this.lifecycle.close()
+    await this.fanOutsMade
+    await this.ownerLog?.close()
+    this.ownerLog = undefined
     this.index = new Map()
+    this.owners = new Map()
     log('stopped %s', this.dir)
   }
 
@@ -101,8 +126,9 @@ class FsShardStore implements ShardStore {
       const { cid: c, key } = shardKey(cid)
       checkShardBytes(c, bytes)
       checkOwner(options.owner)
-      // Hash and write a private copy: the caller may reuse its buffer while we await.
-      const copy = bytes.slice()
+      // Hash and write a private copy (the caller may reuse its buffer while we
+      // await), unless the caller gave its buffer away.
+      const copy = options.owned === true ? bytes : bytes.slice()
       if (!digestMatches(c, await sha256(copy, options))) throw new InvalidShardError(c, 'hash-mismatch', copy.byteLength)
       await this.locks.with(key, options.signal, async () => {
         if (this.index.has(key)) return
@@ -122,25 +148,68 @@ class FsShardStore implements ShardStore {
     })
   }
 
-  /** Writes sidecar (if any) then shard, each atomically. Resolves once the shard's rename is done. */
+  /** Makes every fan-out folder that is missing (all 1,024 after the first start), so puts need no mkdir. */
+  private async makeFanOuts (): Promise<void> {
+    const shards = join(this.dir, SHARDS_DIR)
+    let made = 0
+    const names = allFanOuts()
+    for (let i = 0; i < names.length; i += 64) {
+      const results = await Promise.all(names.slice(i, i + 64).map(async name => {
+        try {
+          await mkdir(join(shards, name), { mode: STORE_DIR_MODE })
+          return 1
+        } catch (err) {
+          if (isErrno(err, 'EEXIST')) return 0
+          throw err
+        }
+      }))
+      made += results.reduce((a: number, b) => a + b, 0)
+    }
+    if (made > 0) await fsyncDir(shards)
+  }
+
+  /**
+   * Writes the shard's temp file and, with an owner, appends its journal
+   * record, both made durable; then gives the shard its name. The caller
+   * fsyncs the folder.
+   */
   private async writeShard (key: string, bytes: Uint8Array, options: PutOptions): Promise<void> {
     const folder = fanOutDir(this.dir, key)
-    if (!this.fanOuts.has(folder)) {
-      if (await mkdir(folder, { recursive: true, mode: STORE_DIR_MODE }) !== undefined) await fsyncDir(join(this.dir, SHARDS_DIR))
-      this.fanOuts.add(folder)
-    }
     const storedAt = Date.now()
-    if (options.owner !== undefined) {
-      const meta: ShardMeta = { v: 1, owner: options.owner, storedAt }
-      await writeFileAtomic(metaPath(this.dir, key), new TextEncoder().encode(JSON.stringify(meta)), options)
-      await fsyncDir(folder) // the sidecar is durable before the shard can appear
-    }
+    const owner = options.owner
+    const record = owner === undefined ? undefined : (this.ownerLog as OwnerLog).append(ownerLine(key, owner, storedAt))
+    record?.catch(() => {}) // awaited below
+    let temp: string | undefined
     try {
-      await writeFileAtomic(shardPath(this.dir, key), bytes, { signal: options.signal, mtimeMs: storedAt })
+      await this.fanOutsMade
+      try {
+        temp = await writeTempFile(folder, bytes, { signal: options.signal, mtimeMs: storedAt })
+      } catch (err) {
+        if (!isErrno(err, 'ENOENT')) throw err
+        // the folder is missing (removed behind our back, or not made at start)
+        await mkdir(folder, { recursive: true, mode: STORE_DIR_MODE })
+        await fsyncDir(join(this.dir, SHARDS_DIR))
+        temp = await writeTempFile(folder, bytes, { signal: options.signal, mtimeMs: storedAt })
+      }
+      await record
+      throwIfAborted(options.signal)
+      await rename(temp, shardPath(this.dir, key))
+      temp = undefined
     } catch (err) {
-      if (options.owner !== undefined) await removeIfPresent(metaPath(this.dir, key)).catch(() => {})
+      if (temp !== undefined) await removeIfPresent(temp).catch(() => {})
+      if (owner !== undefined) await this.ownerLog?.append(goneLine(key)).catch(() => {})
       throw err
     }
+    if (owner !== undefined) this.owners.set(key, { owner, storedAt })
+  }
+
+  /** Withdraws the journal record of a shard that is gone (call after the shard's removal is durable). */
+  private async dropOwner (key: string): Promise<OwnerRecord | undefined> {
+    const record = this.owners.get(key)
+    if (record === undefined) return undefined
+    this.owners.delete(key)
+    await this.ownerLog?.append(goneLine(key))
+    return record
   }
 
   async get (cid: CID, options: GetOptions = {}): Promise<Uint8Array> {
@@ -170,6 +239,7 @@ class FsShardStore implements ShardStore {
       if (!isErrno(err, 'ENOENT')) throw err
       log.error('shard %s vanished from disk', key)
       this.forget(key, entry)
+      await this.dropOwner(key)
       throw new ShardNotFoundError(entry.cid, { cause: err })
     }
     if (read.ok) return read.bytes
@@ -177,7 +247,7 @@ class FsShardStore implements ShardStore {
     return null
   }
 
-  /** Moves a corrupt shard and its sidecar to quarantine. Call with the shard's lock held. */
+  /** Moves a corrupt shard to quarantine, with a sidecar saying who owned it. Call with the shard's lock held. */
   private async quarantine (key: string, entry: IndexEntry): Promise<void> {
     const to = quarantinePath(this.dir, key)
     let moved = true
@@ -193,11 +263,11 @@ class FsShardStore implements ShardStore {
       this.quarantinedBytes += entry.size
       log.error('shard %s does not hash to its CID: moved to %s', key, to)
     }
-    await fsyncDir(fanOutDir(this.dir, key)) // the shard is gone before its sidecar goes
-    try {
-      await rename(metaPath(this.dir, key), `${to}.meta`)
-    } catch (err) {
-      if (!isErrno(err, 'ENOENT')) throw err
+    await fsyncDir(fanOutDir(this.dir, key)) // the shard is gone before its owner record goes
+    const record = await this.dropOwner(key)
+    if (moved && record?.owner !== undefined) {
+      const meta: ShardMeta = { v: 1, owner: record.owner, storedAt: record.storedAt as number }
+      await writeFileAtomic(`${to}.meta`, new TextEncoder().encode(JSON.stringify(meta)))
     }
     await fsyncDir(join(this.dir, QUARANTINE_DIR))
   }
@@ -237,7 +307,7 @@ class FsShardStore implements ShardStore {
       if (isErrno(err, 'ENOENT')) return undefined
       throw err
     }
-    const meta = await readMeta(metaPath(this.dir, key))
+    const meta = this.owners.get(key) ?? {}
     const out: ShardInfo = { cid: entry.cid, size: entry.size, storedAt: meta.storedAt ?? Math.round(mtimeMs) }
     if (meta.owner !== undefined) out.owner = meta.owner
     return out
@@ -250,15 +320,15 @@ class FsShardStore implements ShardStore {
       return await this.locks.with(key, options.signal, async () => {
         const entry = this.index.get(key)
         if (entry == null) return false
-        const meta = await readMeta(metaPath(this.dir, key))
-        // A damaged sidecar fails closed: only a forced delete removes the shard.
+        const meta = this.owners.get(key) ?? {}
+        // A damaged owner record fails closed: only a forced delete removes the shard.
         const allowed = options.force === true || (meta.damaged !== true && (meta.owner === undefined || meta.owner === options.owner))
         if (!allowed) throw new NotOwnerError(c, options.owner)
         throwIfAborted(options.signal)
         await removeIfPresent(shardPath(this.dir, key))
         this.forget(key, entry)
-        await fsyncDir(fanOutDir(this.dir, key)) // the shard is gone before its sidecar goes
-        await removeIfPresent(metaPath(this.dir, key))
+        await fsyncDir(fanOutDir(this.dir, key)) // the shard is gone before its owner record goes
+        await this.dropOwner(key)
         return true
       })
     })

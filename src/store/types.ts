@@ -17,6 +17,12 @@ export interface PutOptions extends StoreOptions {
    * A put of a shard already stored is a no-op and leaves the first owner in place.
    */
   owner?: string
+  /**
+   * Internal, trusted callers only: the caller gives `bytes` away (it will
+   * neither change nor reuse them), so the store writes them without taking a
+   * private copy first. Default false.
+   */
+  owned?: boolean
 }
 
 export interface GetOptions extends StoreOptions {

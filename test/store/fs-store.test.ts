@@ -70,7 +70,7 @@ describe('fs store', () => {
     expect(sameBytes(await second.get(a.cid), a.bytes)).toEqual(SAME)
   })
 
-  it('layout and modes: dir/shards/<next-to-last 2>/<cid>, files 0600, folders 0700, sidecar only with an owner', async () => {
+  it('layout and modes: dir/shards/<next-to-last 2>/<cid>, files 0600, folders 0700, owners in owners.log, one file per shard', async () => {
     const store = await started()
     const a = await makeShard(5, 100)
     const b = await makeShard(6, 100)
@@ -84,16 +84,22 @@ describe('fs store', () => {
     expect(await modeOf(join(dir, 'shards', key.slice(-3, -1)))).toBe(0o700)
     expect(await modeOf(join(dir, 'shards'))).toBe(0o700)
     expect(await modeOf(join(dir, 'quarantine'))).toBe(0o700)
-    const meta = JSON.parse(await readFile(`${path}.meta`, 'utf8'))
-    expect(meta).toMatchObject({ v: 1, owner: 'peerA' })
-    expect(await modeOf(`${path}.meta`)).toBe(0o600)
+    expect((await readdir(join(path, '..'))).filter((n) => n.startsWith(key))).toEqual([key])
+    const journal = join(dir, 'owners.log')
+    const lines = (await readFile(journal, 'utf8')).split('\n')
+    expect(lines.length).toBe(2)
+    const [cidText, storedAt, owner] = lines[0].split('\t')
+    expect([cidText, Number(storedAt), JSON.parse(owner)]).toEqual([key, (await store.stat(a.cid)).storedAt, 'peerA'])
+    expect(await modeOf(journal)).toBe(0o600)
     const bPath = fsShardPath(dir, b.cid.toString())
     expect((await readdir(join(bPath, '..'))).filter((n) => n.startsWith(b.cid.toString()))).toEqual([b.cid.toString()])
-    expect((await readdir(dir)).sort()).toEqual(['quarantine', 'shards'])
+    expect((await readdir(dir)).sort()).toEqual(['owners.log', 'quarantine', 'shards'])
+    expect((await readdir(join(dir, 'shards'))).length).toBe(1024)
 
-    // delete removes both files
+    // delete removes the file and withdraws the owner record
     await store.delete(a.cid, { owner: 'peerA' })
     expect((await readdir(join(path, '..'))).filter((n) => n.startsWith(key))).toEqual([])
+    expect((await readFile(journal, 'utf8')).split('\n')[1]).toBe(`${key}\t-`)
   })
 
   it('start removes leftover temp files and orphaned sidecars, and ignores foreign files', async () => {
@@ -183,17 +189,95 @@ describe('fs store', () => {
     expect((await rejection(store.put(c.cid, c.bytes, { owner: 'p', signal: AbortSignal.abort() }))).name).toBe('AbortError')
     const files: string[] = []
     for (const folder of await readdir(join(dir, 'shards'))) files.push(...await readdir(join(dir, 'shards', folder)))
-    expect(files.sort()).toEqual([a.cid.toString(), `${a.cid.toString()}.meta`].sort())
+    expect(files).toEqual([a.cid.toString()])
+    // the owner journal knows only a: the refused put wrote nothing, the aborted one withdrew its record
+    await store.stop()
+    const again = await started(1000)
+    expect((await again.stat(a.cid)).owner).toBe('p')
+    expect((await readFile(join(dir, 'owners.log'), 'utf8')).split('\n').filter(l => l.length > 0).map(l => l.split('\t')[0])).toEqual([a.cid.toString()])
   })
 
-  it('a damaged sidecar fails closed: only a forced delete removes the shard', async () => {
-    const store = await started()
+  it('a damaged owner record fails closed: only a forced delete removes the shard', async () => {
+    const first = await started()
     const a = await makeShard(16, 100)
-    await store.put(a.cid, a.bytes, { owner: 'peerA' })
-    await writeFile(`${fsShardPath(dir, a.cid.toString())}.meta`, '{"v":1,"own')
+    await first.put(a.cid, a.bytes, { owner: 'peerA' })
+    await first.stop()
+    await writeFile(join(dir, 'owners.log'), `${a.cid.toString()}\t12\t"pee\n`)
+    const store = await started()
+    expect((await store.stat(a.cid)).owner).toBeUndefined()
     expect((await rejection(store.delete(a.cid))).name).toBe('NotOwnerError')
     expect((await rejection(store.delete(a.cid, { owner: 'peerA' }))).name).toBe('NotOwnerError')
     expect(await store.delete(a.cid, { force: true })).toBe(true)
+  })
+
+  it('a damaged legacy sidecar fails closed too', async () => {
+    const first = await started()
+    const a = await makeShard(17, 100)
+    await first.put(a.cid, a.bytes)
+    await first.stop()
+    await writeFile(`${fsShardPath(dir, a.cid.toString())}.meta`, '{"v":1,"own')
+    const store = await started()
+    expect((await rejection(store.delete(a.cid, { owner: 'peerA' }))).name).toBe('NotOwnerError')
+    await store.stop()
+    // still damaged after the move into the journal
+    const again = await started()
+    expect((await rejection(again.delete(a.cid, { owner: 'peerA' }))).name).toBe('NotOwnerError')
+    expect(await again.delete(a.cid, { force: true })).toBe(true)
+  })
+
+  it('a store written with owner sidecars (the older layout) starts: owners and times kept, sidecars moved into owners.log', async () => {
+    const first = await started()
+    const a = await makeShard(18, 100)
+    const b = await makeShard(19, 200)
+    await first.put(a.cid, a.bytes)
+    await first.put(b.cid, b.bytes)
+    await first.stop()
+    // what the older store wrote for an owned shard: a sidecar next to it, no journal
+    await rm(join(dir, 'owners.log'))
+    await writeFile(`${fsShardPath(dir, a.cid.toString())}.meta`, JSON.stringify({ v: 1, owner: 'peerA', storedAt: 1234 }), { mode: 0o600 })
+    const store = await started()
+    expect(await store.stat(a.cid)).toMatchObject({ owner: 'peerA', storedAt: 1234, size: 100 })
+    expect((await store.stat(b.cid)).owner).toBeUndefined()
+    expect((await readdir(join(fsShardPath(dir, a.cid.toString()), '..'))).filter(n => n.endsWith('.meta'))).toEqual([])
+    expect((await rejection(store.delete(a.cid, { owner: 'peerB' }))).name).toBe('NotOwnerError')
+    await store.stop()
+    const again = await started()
+    expect(await again.stat(a.cid)).toMatchObject({ owner: 'peerA', storedAt: 1234 })
+    expect(await again.delete(a.cid, { owner: 'peerA' })).toBe(true)
+  })
+
+  it('the owner journal survives a torn last line and records of shards that never appeared, and is compacted at start', async () => {
+    const first = await started()
+    const a = await makeShard(20, 100)
+    const b = await makeShard(21, 100)
+    const ghost = await makeShard(22, 100)
+    await first.put(a.cid, a.bytes, { owner: 'peerA' })
+    await first.put(b.cid, b.bytes, { owner: 'peerB' })
+    await first.delete(b.cid, { owner: 'peerB' })
+    await first.put(b.cid, b.bytes)
+    await first.stop()
+    const journal = join(dir, 'owners.log')
+    // a record whose shard was never renamed into place (a crash), then half a record
+    await writeFile(journal, `${await readFile(journal, 'utf8')}${ghost.cid.toString()}\t5\t"peerG"\n${a.cid.toString()}\t9\t"pe`)
+    const second = await started()
+    expect((await second.stat(a.cid)).owner).toBe('peerA')
+    expect((await second.stat(b.cid)).owner).toBeUndefined()
+    expect((await readFile(journal, 'utf8')).split('\n').filter(l => l.length > 0).length).toBe(1)
+    // the ghost's shard stored later without an owner has none
+    await second.put(ghost.cid, ghost.bytes)
+    await second.stop()
+    const third = await started()
+    expect((await third.stat(ghost.cid)).owner).toBeUndefined()
+    expect(await third.delete(ghost.cid, { owner: 'anyone' })).toBe(true)
+  })
+
+  it('concurrent owned puts share the journal: every owner is recorded', async () => {
+    const store = await started(10 * 1024 * 1024)
+    const shards = await Promise.all(Array.from({ length: 40 }, async (_, i) => await makeShard(100 + i, 1000 + i)))
+    await Promise.all(shards.map(async (s, i) => { await store.put(s.cid, s.bytes, { owner: `peer${i % 3}` }) }))
+    await store.stop()
+    const again = await started(10 * 1024 * 1024)
+    for (const [i, s] of shards.entries()) expect((await again.stat(s.cid)).owner).toBe(`peer${i % 3}`)
   })
 
   it('the init is checked', () => {
