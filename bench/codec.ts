@@ -61,7 +61,9 @@ async function closeAll (subjects: readonly Subject[]): Promise<void> {
 async function runCase (w: Workload, report: BenchReport, timing: Timing, args: BenchArgs): Promise<void> {
   const { kernels, bestKernel } = report.env
   const data = makeData(w)
-  const subjects: Subject[] = kernelsFor(w, kernels, args).map(k => createShoalSubject(w, data, k, bestKernel))
+  // zero-copy shards (allocShards) for every kernel timed, plain arrays for the best one
+  const subjects: Subject[] = kernelsFor(w, kernels, args).map(k => createShoalSubject(w, data, k, bestKernel, 'zero-copy'))
+  subjects.push(createShoalSubject(w, data, bestKernel, bestKernel, 'plain'))
   for (const anchor of [createRonomonSubject(w, data), createRseSubject(w, data)]) {
     if (isUnsupported(anchor)) report.skipped.push({ case: w.name, impl: anchor.impl, reason: anchor.unsupported })
     else subjects.push(anchor)
@@ -73,20 +75,22 @@ async function runCase (w: Workload, report: BenchReport, timing: Timing, args: 
   subjects.forEach((s, i) => {
     report.results.push({ case: w.name, impl: s.impl, ...(s.kernel !== undefined ? { kernel: s.kernel } : {}), ...stats[i] })
   })
-  for (const anchor of ['ronomon', 'rse-wasm']) {
-    const ratio = ratioOf(report.results, w.name, 'shoal', anchor)
-    if (ratio !== undefined) report.ratios.push(ratio)
+  for (const shoal of ['shoal', 'shoal-plain']) {
+    for (const anchor of ['ronomon', 'rse-wasm']) {
+      const ratio = ratioOf(report.results, w.name, shoal, anchor)
+      if (ratio !== undefined) report.ratios.push(ratio)
+    }
   }
 }
 
-/** encode 10x4 1MiB: the pool with 2 workers against one thread (best kernel), interleaved. */
+/** encode 10x4 1MiB: the pool with 2 workers against one thread (best kernel), both on zero-copy shards, interleaved. */
 async function runPool (report: BenchReport, timing: Timing): Promise<void> {
   const geometry = GEOMETRIES[0]
   const w = workload('encode', geometry)
   const name = `${POOL_CASE_PREFIX}${w.name}`
   const data = makeData(w)
   const best = report.env.bestKernel
-  const subjects: Subject[] = [createShoalSubject(w, data, best, best)]
+  const subjects: Subject[] = [createShoalSubject(w, data, best, best, 'zero-copy')]
   try {
     try {
       subjects.push(await createPoolSubject(w, data, POOL_WORKERS))

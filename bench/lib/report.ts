@@ -83,14 +83,17 @@ export function formatTable (report: BenchReport): string {
     if (r !== undefined) return gbps(r.medianGBps)
     return skippedFor(name, impl) ? 'n/a' : '-'
   }
-  const ratioCell = (name: string, denominator: string): string => {
-    const r = ratios.find(x => x.case === name && x.numerator === 'shoal' && x.denominator === denominator)
+  const ratioCell = (name: string, numerator: string, denominator: string): string => {
+    const r = ratios.find(x => x.case === name && x.numerator === numerator && x.denominator === denominator)
     return r === undefined ? (skippedFor(name, denominator) ? 'n/a' : '-') : `${r.ratio.toFixed(2)}x`
   }
   const kernelCell = (name: string, kernel: string): string => kernel === best ? '(best)' : cell(name, `shoal-${kernel}`)
 
+  // `shoal` is the zero-copy subject (shards from allocShards), `shoal-plain` the
+  // same best kernel on plain Uint8Arrays (copied in and out of wasm memory)
   const header = [
-    'case', `shoal GB/s (${best})`, 'spread', 'simd', 'scalar', 'ronomon GB/s', 'wasm GB/s', 'shoal/ronomon', 'shoal/wasm'
+    'case', `zero-copy GB/s (${best})`, 'spread', 'plain GB/s', 'simd', 'scalar', 'ronomon GB/s', 'wasm GB/s',
+    'zero-copy/ronomon', 'plain/ronomon', 'zero-copy/wasm'
   ]
   const rows = cases.map(name => {
     const s = find(name, 'shoal') as Result
@@ -98,15 +101,17 @@ export function formatTable (report: BenchReport): string {
       name,
       gbps(s.medianGBps),
       `${gbps(s.minGBps)}–${gbps(s.maxGBps)}`,
+      cell(name, 'shoal-plain'),
       kernelCell(name, 'simd'),
       kernelCell(name, 'scalar'),
       cell(name, 'ronomon'),
       cell(name, 'rse-wasm'),
-      ratioCell(name, 'ronomon'),
-      ratioCell(name, 'rse-wasm')
+      ratioCell(name, 'shoal', 'ronomon'),
+      ratioCell(name, 'shoal-plain', 'ronomon'),
+      ratioCell(name, 'shoal', 'rse-wasm')
     ]
   })
-  const out = rows.length > 0 ? [table(header, rows, [false, true, true, true, true, true, true, true, true])] : []
+  const out = rows.length > 0 ? [table(header, rows, [false, ...header.slice(1).map(() => true)])] : []
 
   const notes = skipped.map(s => `n/a: ${s.impl} on ${s.case}: ${s.reason}`)
   if (notes.length > 0) out.push([...new Set(notes)].join('\n'))

@@ -186,7 +186,12 @@ export class ReedSolomonCodec implements Codec {
   private rebuild (shards: Array<Uint8Array | null>, dataOnly: boolean, options: ReconstructOptions): void {
     const job = this.rebuildJob(shards, dataOnly, options.rebuild)
     if (job === null) return
-    this.fillTargets(shards, job, size => new Uint8Array(size))
+    this.applyJob(shards, job, size => new Uint8Array(size))
+  }
+
+  /** @internal gives the job's missing targets arrays (see fillTargets), then rebuilds them on this thread. */
+  applyJob (shards: Array<Uint8Array | null>, job: RebuildJob, alloc: (size: number) => Uint8Array): void {
+    this.fillTargets(shards, job, alloc)
     if (this.runInPlace(this.decodePlanFor(job), shards, job.size, false) !== undefined) return
     this.rebuildRange(shards, job, 0, job.size)
   }

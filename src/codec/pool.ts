@@ -3,11 +3,15 @@
  * across cores. Bytes are independent in Reed-Solomon, so worker i simply runs
  * the same matrix over bytes [from_i, to_i) of every shard.
  *
- * Shards travel by sharing, not copying: arrays backed by a SharedArrayBuffer
- * (as `allocShards` makes them) are seen by every worker in place. Other arrays
- * are copied into shared memory first and results copied back, which costs a
- * pass over the bytes on the calling thread: use `allocShards` for speed.
- * Calls on shards under POOL_MIN_SHARD_BYTES run on the calling thread.
+ * Shards travel by sharing, not copying. Shards from `allocShards` live in a
+ * shared wasm memory (an arena, see arena.ts): the memory is posted once to
+ * each worker, which instantiates its kernel on it, and from then on a call
+ * posts only addresses; each worker runs the kernel in place on its byte
+ * range, in its own lane of the arena. Other arrays backed by a
+ * SharedArrayBuffer are seen by every worker too, which copies its range
+ * through its own staging memory. Anything else is first copied into shared
+ * memory and the results copied back, a pass over the bytes on the calling
+ * thread. Calls on shards under POOL_MIN_SHARD_BYTES run on the calling thread.
  */
 
 import { createRequire } from 'node:module'
@@ -15,12 +19,15 @@ import { availableParallelism } from 'node:os'
 import { pathToFileURL } from 'node:url'
 import { Worker } from 'node:worker_threads'
 import { logger } from '@libp2p/logger'
+import { arenaOf } from './arena.js'
 import { ReedSolomonCodec } from './codec.js'
 import { KERNEL_ALIGN_BYTES, POOL_MIN_SHARD_BYTES } from './constants.js'
 import { CodecError, InvalidArgumentError, PoolClosedError } from './errors.js'
 import { checkFullShards } from './validate.js'
+import type { Arena, ArenaLayout, ArenaPass } from './arena.js'
 import type { CodecInit, RebuildJob } from './codec.js'
 import type { KernelName } from './loader.js'
+import type { MatrixPlan } from './plan.js'
 
 const log = logger('shoal:codec:pool')
 
@@ -40,7 +47,10 @@ export interface CodecPool {
   readonly totalShards: number
   readonly kernel: KernelName
   readonly workers: number
-  /** k + m shards of `shardBytes` each, backed by one SharedArrayBuffer. */
+  /**
+   * k + m shards of `shardBytes` each in one shared wasm memory (as the codec's
+   * `allocShards`, with a lane for each worker): calls on them run in place.
+   */
   allocShards: (shardBytes: number) => Uint8Array[]
   encode: (shards: Uint8Array[], options?: CodecPoolOptions) => Promise<void>
   verify: (shards: Uint8Array[], options?: CodecPoolOptions) => Promise<boolean>
@@ -55,6 +65,10 @@ export interface PoolWorkerData { dataShards: number, parityShards: number, kern
 export type PoolRequest =
   | { id: number, op: 'encode' | 'verify', shards: Array<Uint8Array | null>, from: number, to: number }
   | { id: number, op: 'rebuild', shards: Array<Uint8Array | null>, from: number, to: number, job: RebuildJob }
+  /** `memory` and `layout` come with the first call on an arena to each worker. */
+  | { id: number, op: 'arena', arena: number, memory?: WebAssembly.Memory, layout?: ArenaLayout, pass: ArenaPass, lane: number, from: number, to: number }
+  /** The arena was garbage collected on the calling thread: forget it. No response. */
+  | { id: number, op: 'drop', arena: number }
 export type PoolResponse =
   | { id: number, ok: true, result: boolean }
   | { id: number, ok: false, name: string, message: string }
@@ -85,6 +99,9 @@ class WorkerPool implements CodecPool {
   private readonly pending = new Map<number, Pending>()
   private nextId = 0
   private closed: Error | null = null
+  /** Per worker, the arenas it has the memory of. */
+  private readonly known: Array<Set<number>> = []
+  private readonly dropped = new FinalizationRegistry<number>((id) => { this.drop(id) })
 
   constructor (init: CodecPoolInit) {
     this.local = new ReedSolomonCodec(init)
@@ -121,6 +138,7 @@ class WorkerPool implements CodecPool {
         worker.once('error', reject)
       }))
       this.threads.push(worker)
+      this.known.push(new Set())
     }
     try {
       await Promise.all(online)
@@ -132,25 +150,23 @@ class WorkerPool implements CodecPool {
   }
 
   allocShards (shardBytes: number): Uint8Array[] {
-    if (!Number.isSafeInteger(shardBytes) || shardBytes < 1) {
-      throw new InvalidArgumentError(`shardBytes must be a positive integer, got ${String(shardBytes)}`)
-    }
-    const buffer = new SharedArrayBuffer(shardBytes * this.totalShards)
-    return Array.from({ length: this.totalShards }, (_, i) => new Uint8Array(buffer, i * shardBytes, shardBytes))
+    return this.local.allocArena(shardBytes, this.workers).views.slice()
   }
 
   async encode (shards: Uint8Array[], options: CodecPoolOptions = {}): Promise<void> {
     if (this.closed !== null) throw this.closed
     const size = checkFullShards(shards, this.totalShards)
-    if (size < POOL_MIN_SHARD_BYTES) { this.local.encodeRange(shards, 0, size); return }
+    if (size < POOL_MIN_SHARD_BYTES) { this.local.encode(shards); return }
+    if (await this.inArena(this.local.parityPlan, shards, size, false, options) !== undefined) return
     await this.run(shards, size, { op: 'encode' }, range(this.dataShards, this.totalShards), options)
   }
 
   async verify (shards: Uint8Array[], options: CodecPoolOptions = {}): Promise<boolean> {
     if (this.closed !== null) throw this.closed
     const size = checkFullShards(shards, this.totalShards)
-    if (size < POOL_MIN_SHARD_BYTES) return this.local.verifyRange(shards, 0, size)
-    return await this.run(shards, size, { op: 'verify' }, [], options)
+    if (size < POOL_MIN_SHARD_BYTES) return this.local.verify(shards)
+    return await this.inArena(this.local.parityPlan, shards, size, true, options) ??
+      await this.run(shards, size, { op: 'verify' }, [], options)
   }
 
   async reconstruct (shards: Array<Uint8Array | null>, options: CodecPoolOptions = {}): Promise<Uint8Array[]> {
@@ -168,13 +184,57 @@ class WorkerPool implements CodecPool {
     const job = this.local.rebuildJob(shards, dataOnly)
     if (job === null) return
     if (job.size < POOL_MIN_SHARD_BYTES) {
-      for (const i of job.targets) shards[i] = new Uint8Array(job.size)
-      this.local.rebuildRange(shards, job, 0, job.size)
+      this.local.applyJob(shards, job, size => new Uint8Array(size))
       return
     }
-    const block = new SharedArrayBuffer(job.size * job.targets.length)
-    job.targets.forEach((t, i) => { shards[t] = new Uint8Array(block, i * job.size, job.size) })
+    // arena slots when the shards live in one, else shared arrays the workers can fill
+    this.local.fillTargets(shards, job, sharedBytes)
+    if (await this.inArena(this.local.decodePlanFor(job), shards, job.size, false, options) !== undefined) return
     await this.run(shards, job.size, { op: 'rebuild', job }, [], options)
+  }
+
+  /**
+   * Runs `plan` in place on the arena holding every shard, split across the
+   * workers (one lane each), after any earlier pool call on that arena. The
+   * result, or undefined when the shards are not in one arena or cannot run in
+   * place there (the caller then takes the shared-memory path).
+   */
+  private async inArena (plan: MatrixPlan, shards: ArrayLike<Uint8Array | null>, size: number, compare: boolean, options: CodecPoolOptions): Promise<boolean | undefined> {
+    const arena = arenaOf(shards)
+    if (arena === null) return undefined
+    options.signal?.throwIfAborted()
+    const work = arena.exclusive(async () => {
+      if (this.closed !== null) throw this.closed
+      const pass = arena.pass(plan, shards, size, compare)
+      if (pass === null) return undefined
+      const parts = Math.min(this.workers, arena.layout.lanes - 1)
+      if (parts < 1) return arena.runner(this.kernel).run(pass, 0, 0, size)
+      const part = Math.ceil(size / parts / KERNEL_ALIGN_BYTES) * KERNEL_ALIGN_BYTES
+      const calls: Array<Promise<boolean>> = []
+      for (let w = 0, from = 0; from < size; w++, from += part) {
+        calls.push(this.call(this.threads[w], this.arenaRequest(arena, w, pass, from, Math.min(size, from + part))))
+      }
+      return (await Promise.all(calls)).every(Boolean)
+    })
+    return await (options.signal === undefined ? work : abortable(work, options.signal))
+  }
+
+  private arenaRequest (arena: Arena, w: number, pass: ArenaPass, from: number, to: number): PoolRequest {
+    const request: PoolRequest = { id: this.nextId++, op: 'arena', arena: arena.id, pass, lane: w + 1, from, to }
+    if (!this.known[w].has(arena.id)) {
+      if (this.known.every(set => !set.has(arena.id))) this.dropped.register(arena, arena.id)
+      this.known[w].add(arena.id)
+      request.memory = arena.memory
+      request.layout = arena.layout
+    }
+    return request
+  }
+
+  /** An arena was collected here: the workers that have its memory let it go too. */
+  private drop (arena: number): void {
+    this.known.forEach((set, w) => {
+      if (set.delete(arena) && this.closed === null) this.threads[w].postMessage({ id: -1, op: 'drop', arena } satisfies PoolRequest)
+    })
   }
 
   /**
