@@ -20,7 +20,7 @@ import {
   YAMUX_MAX_READ_BUFFER_BYTES, YAMUX_MAX_STREAM_WINDOW_BYTES
 } from './constants.js'
 import { parseSwarmKey } from './swarm-key.js'
-import type { ComponentLogger, PrivateKey, ServiceMap } from '@libp2p/interface'
+import type { ComponentLogger, ConnectionGater, PrivateKey, ServiceMap } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import type { Datastore } from 'interface-datastore'
 
@@ -62,6 +62,8 @@ export interface ShoalLibp2pInit<S extends ServiceMap = Record<string, unknown>>
   services?: ServiceFactoryMap<S>
   /** Logger for all components (tests may pass a prefixed one). Default: libp2p's `debug` logger. */
   logger?: ComponentLogger
+  /** Refuses dials and connections by peer or address (libp2p's ConnectionGater). Default: allow all. */
+  connectionGater?: ConnectionGater
   /** Start the node before returning. Default true. */
   start?: boolean
 }
@@ -102,6 +104,7 @@ export async function createShoalLibp2p<S extends ServiceMap = Record<string, un
         maxReadBufferLength: YAMUX_MAX_READ_BUFFER_BYTES
       }
     })],
+    connectionGater: init.connectionGater,
     connectionProtector: swarmKey == null ? undefined : preSharedKey({ psk: swarmKey }),
     connectionManager: {
       ...init.connectionManager,

@@ -1,11 +1,12 @@
 /**
  * Client side of the shard exchange: a session is one stream to one peer that
- * carries requests in order (store, fetch, has, delete). A failure status from
+ * carries requests in order (store, fetch, has, delete, renew, audit). A failure status from
  * the peer becomes a RemoteError with that status, and the session stays
  * usable; a broken stream (timeout, reset, malformed answer) breaks the session
  * and every later call rejects with the same typed error.
  */
 
+import { base64url } from 'multiformats/bases/base64'
 import { MalformedMessageError, RemoteError } from './errors.js'
 import {
   CAPACITY_PROTOCOL, decodeCapacity, decodeResponse, encodeMessage, MAX_BLOCK_BYTES, MAX_HEADER_BYTES,
@@ -26,6 +27,17 @@ export interface Dialer {
 
 /** Whether a holder announces a stored block in the DHT, and whether its answer waits for that. */
 export type Announce = 'background' | 'wait'
+
+export interface StoreOptions extends TimeoutOptions {
+  announce?: Announce
+  /** Ask the holder to keep the block at least this long (it clamps; see MIN/MAX_LEASE_MS). Default: the holder's default. */
+  leaseMs?: number
+}
+
+export interface AuditAnswer {
+  chunk: Uint8Array
+  path: Uint8Array[]
+}
 
 export interface FetchOptions extends TimeoutOptions {
   offset?: number
@@ -106,9 +118,40 @@ export class ShardSession {
    * Stores a block on the peer. `announce` asks it to provide the CID in the
    * DHT: 'wait' answers once that is done, 'background' right away.
    */
-  async store (cid: CID, bytes: Uint8Array, options: TimeoutOptions & { announce?: Announce } = {}): Promise<void> {
+  async store (cid: CID, bytes: Uint8Array, options: StoreOptions = {}): Promise<void> {
     const announce = options.announce === 'wait' || options.announce === 'background' ? { announce: true, announceWait: options.announce === 'wait' } : {}
-    await this.exchange({ op: 'store', cid: cid.toString(), size: bytes.length, ...announce }, options, bytes, async () => {})
+    const lease = options.leaseMs === undefined ? {} : { leaseMs: options.leaseMs }
+    await this.exchange({ op: 'store', cid: cid.toString(), size: bytes.length, ...announce, ...lease }, options, bytes, async () => {})
+  }
+
+  /** Extends the leases of blocks the peer has to at least `leaseMs` from now; says which it has. */
+  async renew (cids: CID[], leaseMs: number, options: TimeoutOptions = {}): Promise<boolean[]> {
+    return await this.exchange({ op: 'renew', cids: cids.map(c => c.toString()), leaseMs }, options, undefined, async (response) => {
+      if (response.renewed?.length !== cids.length) throw new MalformedMessageError('renew answer does not match the request')
+      return response.renewed
+    })
+  }
+
+  /**
+   * Chunk `chunk` of the block's Merkle tree of `chunkBytes` chunks, with its
+   * proof path. The caller checks it (verifyMerkleProof): this only checks the
+   * answer's shape.
+   */
+  async audit (cid: CID, chunkBytes: number, chunk: number, options: TimeoutOptions = {}): Promise<AuditAnswer> {
+    return await this.exchange({ op: 'audit', cid: cid.toString(), chunkBytes, chunk }, options, undefined, async (response) => {
+      const size = response.size
+      if (size === undefined || size > chunkBytes || response.proof === undefined) {
+        throw new MalformedMessageError(`audit answer announces ${String(size)} bytes${response.proof === undefined ? ' and no proof' : ''}`)
+      }
+      const bytes = await this.reader.readExactly(size, { signal: options.signal, timeoutMs: options.timeoutMs ?? (options.signal === undefined ? SHARD_REQUEST_TIMEOUT_MS : undefined) })
+      let path: Uint8Array[]
+      try {
+        path = response.proof.map(h => base64url.baseDecode(h))
+      } catch (err) {
+        throw new MalformedMessageError('audit proof is not base64url', { cause: err })
+      }
+      return { chunk: bytes, path }
+    })
   }
 
   async fetch (cid: CID, options: FetchOptions = {}): Promise<Uint8Array> {

@@ -28,6 +28,16 @@ export const MAX_SHARD_STREAMS = 32
 export const SHARD_IDLE_TIMEOUT_MS = 60_000
 /** A store that asks to wait for its announcement is answered after it, or after this long. */
 export const ANNOUNCE_TIMEOUT_MS = 10_000
+/** Lease a holder grants a stored block when the store names none. */
+export const DEFAULT_LEASE_MS = 30 * 24 * 3600_000
+/** Shortest and longest lease a store or renew may ask for (asks outside are clamped). */
+export const MIN_LEASE_MS = 1000
+export const MAX_LEASE_MS = 365 * 24 * 3600_000
+/** Audit chunk sizes a holder accepts (powers of two). */
+export const MIN_AUDIT_CHUNK_BYTES = 64
+export const MAX_AUDIT_CHUNK_BYTES = 1024 * 1024
+/** Most hashes in an audit proof. */
+export const MAX_AUDIT_PROOF_HASHES = 64
 /** Time for one request's body or answer. */
 export const SHARD_REQUEST_TIMEOUT_MS = 30_000
 
@@ -45,11 +55,21 @@ export const Status = {
 } as const
 export type StatusCode = typeof Status[keyof typeof Status]
 
+/**
+ * - store: `size` body bytes follow; the holder keeps the block at least
+ *   `leaseMs` (clamped to MIN..MAX_LEASE_MS; DEFAULT_LEASE_MS when absent).
+ * - renew: extends the lease of blocks the holder has (never shortens one);
+ *   answers which it has. Anyone may renew: it keeps alive only what is stored.
+ * - audit: chunk `chunk` of the block's Merkle tree of `chunkBytes` chunks,
+ *   with its proof path (see src/format/merkle.ts); the chunk's bytes follow.
+ */
 export type ShardRequest =
-  | { op: 'store', cid: string, size: number, announce?: boolean, announceWait?: boolean }
+  | { op: 'store', cid: string, size: number, announce?: boolean, announceWait?: boolean, leaseMs?: number }
   | { op: 'fetch', cid: string, offset?: number, length?: number }
   | { op: 'has', cids: string[] }
   | { op: 'delete', cid: string }
+  | { op: 'renew', cids: string[], leaseMs: number }
+  | { op: 'audit', cid: string, chunkBytes: number, chunk: number }
 
 export interface ShardResponse {
   status: StatusCode
@@ -60,6 +80,10 @@ export interface ShardResponse {
   has?: boolean[]
   /** delete: whether the shard was there. */
   deleted?: boolean
+  /** renew: one flag per requested CID, true when the holder has it (and extended its lease). */
+  renewed?: boolean[]
+  /** audit: the chunk's proof path, base64url hashes (the chunk's bytes follow, `size` of them). */
+  proof?: string[]
 }
 
 export interface CapacityInfo {
@@ -96,6 +120,9 @@ function parseObject (bytes: Uint8Array): Record<string, unknown> {
 
 const isCount = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0
 const isCidText = (v: unknown): v is string => typeof v === 'string' && v.length > 0 && v.length <= 200
+const isCidList = (v: unknown): v is string[] => Array.isArray(v) && v.length <= MAX_HAS_CIDS && v.every(isCidText)
+const isFlagList = (v: unknown): v is boolean[] => Array.isArray(v) && v.length <= MAX_HAS_CIDS && v.every(b => typeof b === 'boolean')
+const isPowerOfTwo = (v: number): boolean => (v & (v - 1)) === 0
 
 export function decodeRequest (bytes: Uint8Array): ShardRequest {
   const m = parseObject(bytes)
@@ -104,18 +131,26 @@ export function decodeRequest (bytes: Uint8Array): ShardRequest {
       if (!isCidText(m.cid) || !isCount(m.size)) break
       if (m.announce !== undefined && typeof m.announce !== 'boolean') break
       if (m.announceWait !== undefined && typeof m.announceWait !== 'boolean') break
-      return { op: 'store', cid: m.cid, size: m.size, announce: m.announce === true, announceWait: m.announceWait === true }
+      if (m.leaseMs !== undefined && !isCount(m.leaseMs)) break
+      return { op: 'store', cid: m.cid, size: m.size, announce: m.announce === true, announceWait: m.announceWait === true, leaseMs: m.leaseMs as number | undefined }
     case 'fetch':
       if (!isCidText(m.cid)) break
       if (m.offset !== undefined && !isCount(m.offset)) break
       if (m.length !== undefined && !isCount(m.length)) break
       return { op: 'fetch', cid: m.cid, offset: m.offset as number | undefined, length: m.length as number | undefined }
     case 'has':
-      if (!Array.isArray(m.cids) || m.cids.length > MAX_HAS_CIDS || !m.cids.every(isCidText)) break
+      if (!isCidList(m.cids)) break
       return { op: 'has', cids: m.cids }
     case 'delete':
       if (!isCidText(m.cid)) break
       return { op: 'delete', cid: m.cid }
+    case 'renew':
+      if (!isCidList(m.cids) || !isCount(m.leaseMs)) break
+      return { op: 'renew', cids: m.cids, leaseMs: m.leaseMs }
+    case 'audit':
+      if (!isCidText(m.cid) || !isCount(m.chunk) || !isCount(m.chunkBytes)) break
+      if (m.chunkBytes < MIN_AUDIT_CHUNK_BYTES || m.chunkBytes > MAX_AUDIT_CHUNK_BYTES || !isPowerOfTwo(m.chunkBytes)) break
+      return { op: 'audit', cid: m.cid, chunkBytes: m.chunkBytes, chunk: m.chunk }
   }
   throw new MalformedMessageError(`invalid shard request ${JSON.stringify(String(m.op)).slice(0, 40)}`)
 }
@@ -137,10 +172,18 @@ export function decodeResponse (bytes: Uint8Array): ShardResponse {
     out.size = m.size
   }
   if (m.has !== undefined) {
-    if (!Array.isArray(m.has) || m.has.length > MAX_HAS_CIDS || !m.has.every(b => typeof b === 'boolean')) {
-      throw new MalformedMessageError('response has-flags are invalid')
-    }
+    if (!isFlagList(m.has)) throw new MalformedMessageError('response has-flags are invalid')
     out.has = m.has
+  }
+  if (m.renewed !== undefined) {
+    if (!isFlagList(m.renewed)) throw new MalformedMessageError('response renewed-flags are invalid')
+    out.renewed = m.renewed
+  }
+  if (m.proof !== undefined) {
+    if (!Array.isArray(m.proof) || m.proof.length > MAX_AUDIT_PROOF_HASHES || !m.proof.every(h => typeof h === 'string' && h.length === 43)) {
+      throw new MalformedMessageError('response proof is invalid')
+    }
+    out.proof = m.proof
   }
   if (m.deleted !== undefined) {
     if (typeof m.deleted !== 'boolean') throw new MalformedMessageError('response deleted flag is invalid')

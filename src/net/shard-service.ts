@@ -17,9 +17,11 @@
  * the budget a store is answered BUSY without reading the body.
  */
 
+import { base64url } from 'multiformats/bases/base64'
 import { assertShardCid, parseCid } from '../format/cid.js'
+import { chunkCount, merkleProof } from '../format/merkle.js'
 import {
-  CAPACITY_PROTOCOL, decodeRequest, encodeMessage, MAX_BLOCK_BYTES, MAX_HEADER_BYTES, MAX_INFLIGHT_STORE_BYTES,
+  CAPACITY_PROTOCOL, DEFAULT_LEASE_MS, MAX_LEASE_MS, MIN_LEASE_MS, decodeRequest, encodeMessage, MAX_BLOCK_BYTES, MAX_HEADER_BYTES, MAX_INFLIGHT_STORE_BYTES,
   MAX_SHARD_STREAMS, ANNOUNCE_TIMEOUT_MS, SHARD_IDLE_TIMEOUT_MS, SHARD_PROTOCOL, SHARD_REQUEST_TIMEOUT_MS, Status, statusOf
 } from './shard-messages.js'
 import { AnswerQueue } from './answer-queue.js'
@@ -35,7 +37,13 @@ import type { CID } from 'multiformats/cid'
 /** What the service needs of a shard store (the ShardStore satisfies it). */
 export interface ShardBackend {
   /** `owned`: the service hands the buffer over (nobody else holds or reuses it), so the store need not copy it. */
-  put: (cid: CID, bytes: Uint8Array, options: { owner?: string, signal?: AbortSignal, owned?: boolean }) => Promise<void>
+  put: (cid: CID, bytes: Uint8Array, options: { owner?: string, signal?: AbortSignal, owned?: boolean, leaseMs?: number }) => Promise<void>
+  /**
+   * Extends the leases of the blocks held to `leaseMs` from now (already
+   * clamped to MIN..MAX_LEASE_MS); says which are held. Without it, renew
+   * answers like `has` and nothing expires.
+   */
+  renew?: (cids: CID[], leaseMs: number, options: { signal?: AbortSignal }) => Promise<boolean[]>
   get: (cid: CID, options: { offset?: number, length?: number, signal?: AbortSignal }) => Promise<Uint8Array>
   has: (cid: CID, options: { signal?: AbortSignal }) => Promise<boolean>
   delete: (cid: CID, options: { owner?: string, signal?: AbortSignal }) => Promise<boolean>
@@ -190,7 +198,7 @@ export class ShardService implements Startable {
     try {
       const cid = toCid(request.cid)
       // the body came from readExactly: nobody else holds it, the store need not copy it
-      await this.backend.put(cid, body, { owner, signal, owned: true })
+      await this.backend.put(cid, body, { owner, signal, owned: true, leaseMs: clampLease(request.leaseMs) })
       if (request.announce === true && this.backend.announce !== undefined) {
         const announced = this.backend.announce(cid).catch(err => { this.log('announcing %s failed: %s', cid, (err as Error).message) })
         if (request.announceWait === true) {
@@ -220,6 +228,26 @@ export class ShardService implements Startable {
         case 'delete':
           response = { status: Status.OK, deleted: await this.backend.delete(toCid(request.cid), { owner, signal }) }
           break
+        case 'renew': {
+          const cids = request.cids.map(toCid)
+          const renewed = this.backend.renew === undefined
+            ? await Promise.all(cids.map(async cid => await this.backend.has(cid, { signal })))
+            : await this.backend.renew(cids, clampLease(request.leaseMs), { signal })
+          response = { status: Status.OK, renewed }
+          break
+        }
+        case 'audit': {
+          const block = await this.backend.get(toCid(request.cid), { signal })
+          const chunks = chunkCount(block.length, request.chunkBytes)
+          if (request.chunk >= chunks) {
+            response = { status: Status.INVALID_REQUEST, message: `chunk ${request.chunk} is outside 0..${chunks - 1}` }
+            break
+          }
+          const proof = merkleProof(block, request.chunkBytes, request.chunk)
+          body = proof.chunk
+          response = { status: Status.OK, size: body.length, proof: proof.path.map(h => base64url.baseEncode(h)) }
+          break
+        }
         default:
           response = { status: Status.INVALID_REQUEST, message: 'unknown op' }
       }
@@ -258,6 +286,11 @@ export class ShardService implements Startable {
       reader.release()
     }
   }
+}
+
+/** A lease asked for, within MIN_LEASE_MS..MAX_LEASE_MS; DEFAULT_LEASE_MS when none was. */
+function clampLease (leaseMs: number | undefined): number {
+  return Math.min(MAX_LEASE_MS, Math.max(MIN_LEASE_MS, leaseMs ?? DEFAULT_LEASE_MS))
 }
 
 function toCid (text: string): CID {

@@ -49,3 +49,16 @@ export const EARLY_ANNOUNCE_DELAYS_MS: readonly number[] = [1000, 3000, 10_000, 
 
 /** The well-known key every storage peer provides in the DHT: sha256 of this text, as a raw CID. */
 export const STORAGE_PROVIDER_KEY = 'shoal/storage-provider/v1'
+
+/** Holders are asked to keep a block this long unless its lease is renewed. */
+export const DEFAULT_LEASE_MS = 30 * 24 * 3600_000
+/** The periodic check (audits, lease renewal, repair) of every tracked file runs this often. */
+export const DEFAULT_CHECK_INTERVAL_MS = 60 * 60_000
+/** Blocks whose lease ran out are collected this often. */
+export const DEFAULT_GC_INTERVAL_MS = 10 * 60_000
+/** The periodic check repairs a file once this many of its shards have no healthy holder. */
+export const DEFAULT_REPAIR_AFTER_LOST = 1
+/** A peer that failed an audit challenge is not chosen for new shards for this long. */
+export const AUDIT_DISTRUST_MS = 24 * 3600_000
+/** One renew or challenge of one holder. */
+export const AUDIT_TIMEOUT_MS = 10_000

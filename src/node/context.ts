@@ -3,6 +3,7 @@
  * pipelines stay small files that do not know how the node is assembled.
  */
 
+import type { AuditLedger } from './audit.js'
 import type { Candidate } from './placement.js'
 import type { Holder } from './holders.js'
 import type { Codec } from '../codec/index.js'
@@ -25,6 +26,8 @@ export interface NodeContext {
   connectedPeers: () => string[]
   /** Peers that provide `cid` in the DHT, as they are found. */
   findProviders: (cid: CID, options: { signal?: AbortSignal }) => AsyncIterable<string>
+  /** Audit failures seen by this node (a peer that failed is not chosen for new shards). */
+  readonly ledger?: AuditLedger
   /** Provide `cid` in the DHT; settles (never rejects) when done. */
   provide: (cid: CID) => Promise<void>
 }

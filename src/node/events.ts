@@ -3,6 +3,8 @@
  * emitted synchronously; a listener that throws is ignored.
  */
 
+import type { CheckReport } from './check.js'
+
 export type NodeProgressEvent =
   | { type: 'node:put:placement', detail: { holders: string[] } }
   | { type: 'node:put:stripe', detail: { stripe: number, bytes: number } }
@@ -12,6 +14,7 @@ export type NodeProgressEvent =
   | { type: 'node:get:shard-failed', detail: { stripe: number, shard: number, peer: string, reason: string } }
   | { type: 'node:get:stripe', detail: { stripe: number, bytes: number } }
   | { type: 'node:repair:stripe', detail: { stripe: number, shards: number[] } }
+  | { type: 'node:check:file', detail: CheckReport }
 
 export interface ProgressOptions {
   signal?: AbortSignal

@@ -4,7 +4,8 @@
  */
 
 import { openShardSession } from '../net/shard-client.js'
-import type { Announce, Dialer, FetchOptions, ShardSession } from '../net/shard-client.js'
+import { merkleProof } from '../format/merkle.js'
+import type { Announce, AuditAnswer, Dialer, FetchOptions, ShardSession } from '../net/shard-client.js'
 import { STREAM_ATTEMPTS } from './constants.js'
 import type { ShardStore } from '../store/types.js'
 import type { PeerId } from '@libp2p/interface'
@@ -18,20 +19,30 @@ export interface HolderCallOptions {
   timeoutMs?: number
 }
 
+export interface HolderStoreOptions extends HolderCallOptions {
+  announce?: Announce
+  /** How long a remote holder should keep the block (its lease). */
+  leaseMs?: number
+}
+
 export interface Holder {
   readonly peerId: string
-  store: (cid: CID, bytes: Uint8Array, options?: HolderCallOptions & { announce?: Announce }) => Promise<void>
+  store: (cid: CID, bytes: Uint8Array, options?: HolderStoreOptions) => Promise<void>
   fetch: (cid: CID, options?: FetchOptions) => Promise<Uint8Array>
   has: (cids: CID[], options?: HolderCallOptions) => Promise<boolean[]>
   delete: (cid: CID, options?: HolderCallOptions) => Promise<boolean>
+  /** Extends the leases of the blocks the holder has; says which it has. */
+  renew: (cids: CID[], leaseMs: number, options?: HolderCallOptions) => Promise<boolean[]>
+  /** One chunk of a block with its Merkle proof path (unchecked: see audit.ts). */
+  audit: (cid: CID, chunkBytes: number, chunk: number, options?: HolderCallOptions) => Promise<AuditAnswer>
   close: () => Promise<void>
 }
 
-/** This node's own store, with this node as owner. */
+/** This node's own store, with this node as owner; its blocks have no lease (kept until deleted). */
 export class LocalHolder implements Holder {
   constructor (readonly peerId: string, private readonly shards: ShardStore, private readonly announce: (cid: CID) => Promise<void>) {}
 
-  async store (cid: CID, bytes: Uint8Array, options: HolderCallOptions & { announce?: Announce } = {}): Promise<void> {
+  async store (cid: CID, bytes: Uint8Array, options: HolderStoreOptions = {}): Promise<void> {
     await this.shards.put(cid, bytes, { owner: this.peerId, signal: options.signal })
     if (options.announce === 'wait') await this.announce(cid)
     else if (options.announce === 'background') void this.announce(cid)
@@ -47,6 +58,16 @@ export class LocalHolder implements Holder {
 
   async delete (cid: CID, options: HolderCallOptions = {}): Promise<boolean> {
     return await this.shards.delete(cid, { owner: this.peerId, signal: options.signal })
+  }
+
+  async renew (cids: CID[], _leaseMs: number, options: HolderCallOptions = {}): Promise<boolean[]> {
+    return await this.has(cids, options)
+  }
+
+  async audit (cid: CID, chunkBytes: number, chunk: number, options: HolderCallOptions = {}): Promise<AuditAnswer> {
+    const block = await this.shards.get(cid, { signal: options.signal })
+    const { chunk: bytes, path } = merkleProof(block, chunkBytes, chunk)
+    return { chunk: bytes, path }
   }
 
   async close (): Promise<void> {}
@@ -90,8 +111,16 @@ export class RemoteHolder implements Holder {
     }
   }
 
-  async store (cid: CID, bytes: Uint8Array, options: HolderCallOptions & { announce?: Announce } = {}): Promise<void> {
+  async store (cid: CID, bytes: Uint8Array, options: HolderStoreOptions = {}): Promise<void> {
     await this.call(options, async s => { await s.store(cid, bytes, options) })
+  }
+
+  async renew (cids: CID[], leaseMs: number, options: HolderCallOptions = {}): Promise<boolean[]> {
+    return await this.call(options, async s => await s.renew(cids, leaseMs, options))
+  }
+
+  async audit (cid: CID, chunkBytes: number, chunk: number, options: HolderCallOptions = {}): Promise<AuditAnswer> {
+    return await this.call(options, async s => await s.audit(cid, chunkBytes, chunk, options))
   }
 
   async fetch (cid: CID, options: FetchOptions = {}): Promise<Uint8Array> {

@@ -13,7 +13,11 @@ import { loadOrCreateIdentity } from '../net/identity.js'
 import { createShoalLibp2p } from '../net/libp2p.js'
 import { shardService } from '../net/shard-service.js'
 import { createFsShardStore, createMemoryShardStore } from '../store/index.js'
-import { ANNOUNCE_INTERVAL_MS, DEFAULT_CAPACITY_BYTES, EARLY_ANNOUNCE_DELAYS_MS } from './constants.js'
+import { parseHandle } from '../format/handle.js'
+import { LeaseTable } from '../store/leases.js'
+import { AuditLedger } from './audit.js'
+import { checkFile, TrackedFiles } from './check.js'
+import { ANNOUNCE_INTERVAL_MS, DEFAULT_CAPACITY_BYTES, DEFAULT_CHECK_INTERVAL_MS, DEFAULT_GC_INTERVAL_MS, DEFAULT_LEASE_MS, EARLY_ANNOUNCE_DELAYS_MS } from './constants.js'
 import { NodeNotStartedError } from './errors.js'
 import { Discovery, STORAGE_PROVIDER_CID } from './discovery.js'
 import { getFile } from './get.js'
@@ -23,6 +27,7 @@ import { putFile } from './put.js'
 import { repairFile } from './repair.js'
 import { verifyFile } from './verify.js'
 import { statFile } from './stat.js'
+import type { CheckOptions, CheckReport } from './check.js'
 import type { NodeContext } from './context.js'
 import type { ProgressOptions } from './events.js'
 import type { GetOptions } from './get.js'
@@ -39,7 +44,7 @@ import type { ShoalLibp2p } from '../net/libp2p.js'
 import type { CapacityInfo } from '../net/shard-messages.js'
 import type { ShardService } from '../net/shard-service.js'
 import type { ShardStore, StoreStats } from '../store/types.js'
-import type { ComponentLogger, Logger, PrivateKey } from '@libp2p/interface'
+import type { ComponentLogger, ConnectionGater, Logger, PrivateKey } from '@libp2p/interface'
 import type { CID } from 'multiformats/cid'
 
 export interface ShoalNodeInit {
@@ -67,7 +72,28 @@ export interface ShoalNodeInit {
   querySelfIntervalMs?: number
   /** Logger for every component. Default: libp2p's, enabled with DEBUG=shoal:*. */
   logger?: ComponentLogger
+  /** Refuses dials and connections by peer or address (libp2p's ConnectionGater): deny lists, or the simulation's partitions. */
+  connectionGater?: ConnectionGater
+  /** How long holders keep this node's blocks unless the periodic check renews them. Default 30 days. */
+  leaseMs?: number
+  /**
+   * Every this many ms, check each tracked file: audit its holders, renew their
+   * leases, repair lost shards. 0 turns the timer off (`checkAll()` still works).
+   * Default 1 hour; keep it well under `leaseMs`.
+   */
+  checkIntervalMs?: number
+  /** The check repairs a file once this many of its shards have no healthy holder. Default 1. */
+  repairAfterLost?: number
+  /** Blocks challenged per holder and check: a count of random stripes, or 'all'. Default 1. */
+  auditChallenges?: number | 'all'
+  /** Blocks stored for others whose lease ran out are deleted this often; 0 turns it off. Default 10 minutes. */
+  gcIntervalMs?: number
+  /** Called after every check of a file, by the timer or by `checkAll()`; a throwing listener is ignored. */
+  onCheck?: (outcome: CheckOutcome) => void
 }
+
+/** A file's check, or why it could not be made (its manifest not found...). */
+export type CheckOutcome = CheckReport | { manifest: string, error: string }
 
 
 export interface ShoalNode {
@@ -92,6 +118,18 @@ export interface ShoalNode {
   repair: (handle: string, options?: RepairOptions) => Promise<RepairReport>
   /** Deletes the file's blocks and manifest copies from their holders (only what this node stored). */
   delete: (handle: string, options?: ProgressOptions) => Promise<DeleteReport>
+  /** Audits a file's holders, renews their leases and repairs it if shards were lost (see CheckOptions). */
+  check: (handle: string, options?: CheckOptions) => Promise<CheckReport>
+  /** Checks every tracked file now, one after another (the periodic check, run at once). */
+  checkAll: (options?: ProgressOptions) => Promise<CheckOutcome[]>
+  /** Adds a file to the periodic check (a handle without '#key' is enough). Files this node puts are tracked already. */
+  track: (handle: string) => Promise<void>
+  /** Removes a file from the periodic check: its leases are no longer renewed. */
+  untrack: (handle: string) => Promise<boolean>
+  /** Manifest CIDs of the tracked files. */
+  tracked: () => string[]
+  /** Deletes the blocks stored for others whose lease ran out; resolves with how many. */
+  collectExpired: () => Promise<number>
   /** Storage peers known now, with their capacity. */
   peers: (options?: ProgressOptions) => Promise<StoragePeer[]>
   /** This node's own store. */
@@ -111,6 +149,11 @@ class Node implements ShoalNode, NodeContext {
   private readonly codecs = new Map<string, Codec>()
   private discovery: Discovery | null = null
   private readonly timers: Array<ReturnType<typeof setTimeout>> = []
+  readonly ledger = new AuditLedger()
+  private leases = new LeaseTable()
+  private trackedFiles = new TrackedFiles()
+  /** The periodic check in progress; checks never overlap. */
+  private checking: Promise<unknown> = Promise.resolve()
 
   constructor (init: ShoalNodeInit) {
     this.init = init
@@ -155,6 +198,10 @@ class Node implements ShoalNode, NodeContext {
         this.datastore = new LevelDatastore(join(dir, 'peerstore'))
         await this.datastore.open()
       }
+      this.leases = new LeaseTable(this.datastore ?? undefined)
+      this.trackedFiles = new TrackedFiles(this.datastore ?? undefined)
+      await this.leases.load()
+      await this.trackedFiles.load()
       this.node = await createShoalLibp2p<{ shard: ShardService }>({
         privateKey,
         datastore: this.datastore ?? undefined,
@@ -164,13 +211,19 @@ class Node implements ShoalNode, NodeContext {
         swarmKey: this.init.swarmKey,
         querySelfIntervalMs: this.init.querySelfIntervalMs,
         logger: this.init.logger,
+        connectionGater: this.init.connectionGater,
         services: {
           shard: shardService({
             backend: {
-              put: async (cid, bytes, options) => { await store.put(cid, bytes, options) },
+              put: async (cid, bytes, options) => { await this.storeForPeer(cid, bytes, options) },
               get: async (cid, options) => await store.get(cid, options),
               has: async (cid, options) => await store.has(cid, options),
-              delete: async (cid, options) => await store.delete(cid, options),
+              delete: async (cid, options) => {
+                const deleted = await store.delete(cid, options)
+                await this.leases.remove(cid)
+                return deleted
+              },
+              renew: async (cids, leaseMs, options) => await this.renewForPeer(cids, leaseMs, options),
               stats: async (options) => await this.offeredStats(options),
               announce: async (cid) => { await this.provide(cid) }
             }
@@ -191,13 +244,94 @@ class Node implements ShoalNode, NodeContext {
       announce()
       for (const delay of EARLY_ANNOUNCE_DELAYS_MS) this.timers.push(setTimeout(announce, delay))
       this.timers.push(setInterval(announce, ANNOUNCE_INTERVAL_MS))
-      for (const t of this.timers) t.unref()
     }
+    const checkEvery = this.init.checkIntervalMs ?? DEFAULT_CHECK_INTERVAL_MS
+    if (checkEvery > 0) this.timers.push(setInterval(() => { void this.checkAll().catch(err => { this.log.error('periodic check failed: %s', (err as Error).message) }) }, checkEvery))
+    const gcEvery = this.init.gcIntervalMs ?? DEFAULT_GC_INTERVAL_MS
+    if (gcEvery > 0) this.timers.push(setInterval(() => { void this.collectExpired().catch(err => { this.log.error('collecting expired blocks failed: %s', (err as Error).message) }) }, gcEvery))
+    for (const t of this.timers) t.unref()
+  }
+
+  /**
+   * A block another peer stores here: kept for its lease. A block this node
+   * already held without a lease (its own) stays its own, with no lease.
+   */
+  private async storeForPeer (cid: CID, bytes: Uint8Array, options: { owner?: string, signal?: AbortSignal, leaseMs?: number }): Promise<void> {
+    const own = this.leases.expiresAt(cid) === undefined && await this.store.has(cid, options)
+    await this.store.put(cid, bytes, options)
+    if (!own) await this.leases.extend([cid], Date.now() + (options.leaseMs ?? DEFAULT_LEASE_MS))
+  }
+
+  /** Extends the leases of the blocks held here (own blocks keep none); says which are held. */
+  private async renewForPeer (cids: CID[], leaseMs: number, options: { signal?: AbortSignal }): Promise<boolean[]> {
+    const held = await Promise.all(cids.map(async cid => await this.store.has(cid, options)))
+    await this.leases.extend(cids.filter((cid, i) => held[i] && this.leases.expiresAt(cid) !== undefined), Date.now() + leaseMs)
+    return held
+  }
+
+  async collectExpired (): Promise<number> {
+    this.requireStarted()
+    let collected = 0
+    for (const cid of this.leases.expired(Date.now())) {
+      try {
+        if (await this.store.delete(cid, { force: true })) collected++
+        await this.leases.remove(cid)
+      } catch (err) {
+        this.log.error('collecting %s failed: %s', cid, (err as Error).message)
+      }
+    }
+    if (collected > 0) this.log('collected %d blocks whose lease ran out', collected)
+    return collected
+  }
+
+  private checkOptions (): CheckOptions {
+    return { leaseMs: this.init.leaseMs, repairAfterLost: this.init.repairAfterLost, challenges: this.init.auditChallenges }
+  }
+
+  async check (handle: string, options: CheckOptions = {}): Promise<CheckReport> {
+    this.requireStarted()
+    return await checkFile(this, handle, { ...this.checkOptions(), ...options })
+  }
+
+  async checkAll (options: ProgressOptions = {}): Promise<CheckOutcome[]> {
+    this.requireStarted()
+    const run = this.checking.catch(() => {}).then(async () => {
+      const outcomes: CheckOutcome[] = []
+      for (const manifest of this.trackedFiles.list()) {
+        if (this.node === null) break
+        let outcome: CheckOutcome
+        try {
+          outcome = await checkFile(this, `shoal:${manifest}`, { ...this.checkOptions(), ...options })
+        } catch (err) {
+          options.signal?.throwIfAborted()
+          outcome = { manifest, error: `${(err as Error).name}: ${(err as Error).message}` }
+          this.log('check %s failed: %s', manifest, outcome.error)
+        }
+        try { this.init.onCheck?.(outcome) } catch {}
+        outcomes.push(outcome)
+      }
+      return outcomes
+    })
+    this.checking = run
+    return await run
+  }
+
+  async track (handle: string): Promise<void> {
+    await this.trackedFiles.add(parseHandle(handle).manifest.toString())
+  }
+
+  async untrack (handle: string): Promise<boolean> {
+    return await this.trackedFiles.remove(parseHandle(handle).manifest.toString())
+  }
+
+  tracked (): string[] {
+    return this.trackedFiles.list()
   }
 
   async stop (): Promise<void> {
     if (this.node === null) return
     for (const t of this.timers.splice(0)) clearTimeout(t)
+    await this.checking.catch(() => {})
     await this.discovery?.stop()
     this.discovery = null
     await Promise.allSettled([...this.holders.values()].map(async h => { await h.close() }))
@@ -257,7 +391,8 @@ class Node implements ShoalNode, NodeContext {
 
   async discover (options: { signal?: AbortSignal, wanted?: number } = {}): Promise<Candidate[]> {
     const peers = await this.peers(options)
-    const candidates: Candidate[] = peers.map(p => ({ peerId: p.peerId, freeBytes: p.freeBytes }))
+    // A peer that failed an audit is not given new shards.
+    const candidates: Candidate[] = peers.filter(p => this.ledger.trusted(p.peerId)).map(p => ({ peerId: p.peerId, freeBytes: p.freeBytes }))
     if (this.capacityBytes > 0) {
       candidates.push({ peerId: this.peerId, freeBytes: (await this.store.stats(options)).freeBytes })
     }
@@ -279,7 +414,9 @@ class Node implements ShoalNode, NodeContext {
 
   async put (source: PutSource, options: PutOptions = {}): Promise<PutResult> {
     this.requireStarted()
-    return await putFile(this, source, options)
+    const result = await putFile(this, source, { leaseMs: this.init.leaseMs, ...options })
+    if (options.track !== false) await this.trackedFiles.add(result.manifest)
+    return result
   }
 
   async * get (handle: string, options: GetOptions = {}): AsyncGenerator<Uint8Array> {
@@ -304,7 +441,9 @@ class Node implements ShoalNode, NodeContext {
 
   async delete (handle: string, options: ProgressOptions = {}): Promise<DeleteReport> {
     this.requireStarted()
-    return await deleteFile(this, handle, options)
+    const report = await deleteFile(this, handle, options)
+    await this.trackedFiles.remove(parseHandle(handle).manifest.toString())
+    return report
   }
 }
 

@@ -40,6 +40,10 @@ export interface PutOptions extends ProgressOptions, RedundancyOptions {
    * capacity answer. Default: 16 random bytes.
    */
   placementSeed?: Uint8Array
+  /** How long holders keep the blocks unless renewed. Default: the node's `leaseMs`. */
+  leaseMs?: number
+  /** Add the file to this node's periodic check (audits, lease renewal, repair). Default true. */
+  track?: boolean
 }
 
 export interface PutResult {
@@ -139,7 +143,7 @@ export async function putFile (ctx: NodeContext, source: PutSource, options: Put
         blocks[i][stripe.index] = cid
         roots[i][stripe.index] = merkleRoot(block, AUDIT_CHUNK_BYTES)
         // No announcement: the manifest names these first holders; repaired ones are announced by repair.
-        await ctx.holder(holderIds[i]).store(cid, block, { signal, timeoutMs: STORE_TIMEOUT_MS })
+        await ctx.holder(holderIds[i]).store(cid, block, { signal, timeoutMs: STORE_TIMEOUT_MS, leaseMs: options.leaseMs })
         stored.push({ holder: holderIds[i], cid })
       })
       window.push(Promise.all(sends).then(() => {
@@ -170,7 +174,7 @@ export async function putFile (ctx: NodeContext, source: PutSource, options: Put
     // does this node when it has room (then `get` here needs no lookup).
     const keepers = [...new Set([...holderIds, ctx.peerId])]
     const results = await Promise.allSettled(keepers.map(async peer => {
-      await ctx.holder(peer).store(manifestCid, manifestBytes, { signal, timeoutMs: STORE_TIMEOUT_MS, announce: 'background' })
+      await ctx.holder(peer).store(manifestCid, manifestBytes, { signal, timeoutMs: STORE_TIMEOUT_MS, announce: 'background', leaseMs: options.leaseMs })
     }))
     if (results.every(r => r.status === 'rejected')) throw (results[0] as PromiseRejectedResult).reason
     emit(options, { type: 'node:put:manifest', detail: { manifest: manifestCid.toString() } })

@@ -1,5 +1,5 @@
 /**
- * repair: find the shards of a file that no reachable peer fully holds,
+ * repair: find the shards of a file that no holder passes an audit for,
  * regenerate them from k healthy shards, and place them on other peers with
  * room, which announce them in the DHT. The manifest does not change (its CID
  * is the handle), so repair needs no key and no new handle: holders are found
@@ -8,15 +8,15 @@
 
 import { sha256Sync, digestMatches } from '../format/cid.js'
 import { parseHandle } from '../format/handle.js'
-import { shardBytes, stripeCount } from '../format/manifest.js'
-import { STORE_TIMEOUT_MS } from './constants.js'
+import { encodeManifest, shardBytes, stripeCount } from '../format/manifest.js'
+import { auditFile } from './audit.js'
+import { DEFAULT_LEASE_MS, STORE_TIMEOUT_MS } from './constants.js'
 import { NodeError, NotEnoughPeersError, UnrecoverableFileError } from './errors.js'
 import { emit } from './events.js'
 import { fetchStripeBlocks, ShardSources } from './get.js'
-import { shardHolders } from './locate.js'
 import { loadManifest } from './manifest-lookup.js'
 import { rankCandidates } from './placement.js'
-import { countPresent } from './stat.js'
+import type { AuditOptions, ShardAudit } from './audit.js'
 import type { NodeContext } from './context.js'
 import type { GetOptions } from './get.js'
 import type { Manifest } from '../format/manifest.js'
@@ -24,6 +24,12 @@ import type { Manifest } from '../format/manifest.js'
 export interface RepairOptions extends GetOptions {
   /** Repair when this many shards or fewer are healthy. Default: n - 1 (any loss). */
   threshold?: number
+  /** Lease asked of the new holders (and renewed on the healthy ones). Default DEFAULT_LEASE_MS. */
+  leaseMs?: number
+  /** Blocks challenged per holder audit (see AuditOptions). Default 1. */
+  challenges?: number | 'all'
+  /** Health already measured (by the periodic check): not audited again. */
+  health?: ShardHealth
 }
 
 export interface RepairReport {
@@ -40,28 +46,19 @@ export interface RepairReport {
 }
 
 export interface ShardHealth {
-  /** For each shard: a reachable holder with every block, or null. */
+  /** For each shard: a holder that passed its audit, or null. */
   healthyHolder: Array<string | null>
   /** Every peer known to hold any shard of the file. */
   holders: Set<string>
+  /** The audits behind it, shard by shard. */
+  audits: ShardAudit[]
 }
 
-/** Who fully holds each shard now (manifest holders and DHT providers asked). */
-export async function shardHealth (ctx: NodeContext, manifest: Manifest, options: { signal?: AbortSignal } = {}): Promise<ShardHealth> {
-  const stripes = stripeCount(manifest)
-  const holders = new Set<string>()
-  const healthyHolder = await Promise.all(manifest.shards.map(async (shard) => {
-    const candidates = await shardHolders(ctx, manifest, shard.index, options)
-    for (const peer of candidates) {
-      const stat = await countPresent(ctx, peer, shard.blocks, options)
-      if (stat.reachable && stat.blocksPresent === stripes) {
-        holders.add(peer)
-        return peer
-      }
-    }
-    return null
-  }))
-  return { healthyHolder, holders }
+/** Who holds each shard now, by audit (manifest holders and DHT providers asked). */
+export async function shardHealth (ctx: NodeContext, manifest: Manifest, options: AuditOptions = {}): Promise<ShardHealth> {
+  const audits = await auditFile(ctx, manifest, options)
+  const holders = new Set(audits.flatMap(a => a.candidates))
+  return { healthyHolder: audits.map(a => a.holder), holders, audits }
 }
 
 export async function repairFile (ctx: NodeContext, handleText: string, options: RepairOptions = {}): Promise<RepairReport> {
@@ -69,7 +66,8 @@ export async function repairFile (ctx: NodeContext, handleText: string, options:
   const manifest = await loadManifest(ctx, handle.manifest, options)
   const k = manifest.dataShards
   const n = k + manifest.parityShards
-  const { healthyHolder, holders } = await shardHealth(ctx, manifest, options)
+  const leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS
+  const { healthyHolder, holders } = options.health ?? await shardHealth(ctx, manifest, { signal: options.signal, leaseMs, challenges: options.challenges, manifestCid: handle.manifest })
   const healthy = healthyHolder.filter(h => h !== null).length
   const report: RepairReport = { manifest: handle.manifest.toString(), healthyBefore: healthy, healthyAfter: healthy, repaired: [], bytesFetched: 0, bytesStored: 0 }
   const threshold = options.threshold ?? n - 1
@@ -97,18 +95,17 @@ export async function repairFile (ctx: NodeContext, handleText: string, options:
       if (!digestMatches(cid, sha256Sync(block))) {
         throw new NodeError(`rebuilt block ${s} of shard ${index} does not match its CID`)
       }
-      await ctx.holder(target.get(index) as string).store(cid, block, { signal: options.signal, timeoutMs: STORE_TIMEOUT_MS, announce: s === 0 ? 'wait' : undefined })
+      await ctx.holder(target.get(index) as string).store(cid, block, { signal: options.signal, timeoutMs: STORE_TIMEOUT_MS, announce: s === 0 ? 'wait' : undefined, leaseMs })
       report.bytesStored += block.length
     }))
     emit(options, { type: 'node:repair:stripe', detail: { stripe: s, shards: missing } })
   }
   // The new holders keep the manifest too, so it stays findable.
-  const manifestBytes = await ctx.store.get(handle.manifest).catch(() => null)
-  if (manifestBytes !== null) {
-    await Promise.allSettled([...target.values()].map(async peer => {
-      await ctx.holder(peer).store(handle.manifest, manifestBytes, { signal: options.signal, timeoutMs: STORE_TIMEOUT_MS, announce: 'background' })
-    }))
-  }
+  // (encodeManifest is stable: re-encoding gives the bytes of the manifest's CID)
+  const manifestBytes = await ctx.store.get(handle.manifest).catch(() => encodeManifest(manifest))
+  await Promise.allSettled([...target.values()].map(async peer => {
+    await ctx.holder(peer).store(handle.manifest, manifestBytes, { signal: options.signal, timeoutMs: STORE_TIMEOUT_MS, announce: 'background', leaseMs })
+  }))
   report.repaired = missing.map(index => ({ index, holder: target.get(index) as string }))
   report.healthyAfter = healthy + missing.length
   return report

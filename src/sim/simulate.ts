@@ -3,13 +3,23 @@
  * (scenario), reading every file back after every step and checking each byte
  * and each outcome against what the placement says should happen.
  *
- * - kill:    m holders of one file stop at once (everything stays readable),
- *            then one more (exactly the files that lost more than m shards
- *            become unreadable, with FileUnavailableError). No repair.
- * - churn:   round after round a holder leaves and a new peer joins; the owner
- *            repairs every file each round. Goes well past m failures in total.
- * - corrupt: bytes are flipped in stored blocks (at most m per file); verify
- *            finds every one, get never returns them, repair replaces them.
+ * - kill:      m holders of one file stop at once (everything stays readable),
+ *              then one more (exactly the files that lost more than m shards
+ *              become unreadable, with FileUnavailableError). No repair.
+ * - churn:     round after round a holder leaves and a new peer joins; the
+ *              owner's periodic check repairs. Goes well past m failures in total.
+ * - corrupt:   bytes are flipped in stored blocks (at most m shards per file);
+ *              get never returns them, the check's audits find every one and
+ *              repair replaces them.
+ * - liar:      a holder drops every block it holds but keeps saying it has
+ *              them; audits catch it, its shards are rebuilt elsewhere, and it
+ *              is not chosen for the next file.
+ * - partition: the network is cut in two; the owner's side repairs what it can
+ *              reach; after healing every file is readable and whole.
+ *
+ * The owner's periodic check (the node's own audit, lease renewal and repair,
+ * `checkAll()`) runs after each step instead of on its timer, so that a run
+ * with the same seed replays step for step.
  */
 
 import { createHash } from 'node:crypto'
@@ -21,6 +31,7 @@ import { SimNetwork } from './network.js'
 import type { SimPeer } from './network.js'
 import type { ScenarioName, SimEvent, SimReport, SimStep, SimulateOptions } from './types.js'
 import type { Manifest } from '../format/manifest.js'
+import type { CheckReport } from '../node/check.js'
 
 const CONVERGE_TIMEOUT_MS = 120_000
 const FETCH_TIMEOUT_MS = 3_000
@@ -72,7 +83,8 @@ export async function simulate (options: SimulateOptions = {}): Promise<SimRepor
   if (!Number.isSafeInteger(fileBytes) || fileBytes < 0) throw new RangeError('fileBytes must be a non-negative integer')
 
   const rng = random(seed)
-  const net = new SimNetwork(seed, options.capacityBytes ?? 256 * 1024 * 1024, peers)
+  // Every block of every holder is challenged: the corrupt scenario must catch every flipped byte.
+  const net = new SimNetwork(seed, options.capacityBytes ?? 256 * 1024 * 1024, peers, { checkIntervalMs: 0, gcIntervalMs: 0, auditChallenges: 'all' })
   const report: SimReport = { scenario, seed, peers, files: fileCount, fileBytes, dataShards: k, parityShards: m, convergenceMs: 0, steps: [], ok: false, peakRssBytes: 0 }
   const rssTimer = setInterval(() => { report.peakRssBytes = Math.max(report.peakRssBytes, process.memoryUsage().rss) }, 100)
   emit(options, { type: 'sim:start', detail: { peers, files: fileCount, scenario, seed } })
@@ -96,9 +108,7 @@ export async function simulate (options: SimulateOptions = {}): Promise<SimRepor
 
     const ctx: StepContext = { net, owner, files, k, m, rng, options, report }
     await step(ctx, 'all files stored', async () => ({}))
-    if (scenario === 'kill') await killScenario(ctx)
-    else if (scenario === 'churn') await churnScenario(ctx)
-    else await corruptScenario(ctx)
+    await SCENARIO_STEPS[scenario](ctx)
     report.ok = report.steps.every(s => s.ok)
     return report
   } finally {
@@ -124,6 +134,7 @@ interface StepEffects {
   shardsRepaired?: number
   repairBytes?: number
   corruptFound?: number
+  auditFailures?: number
   /** false when the step itself found something wrong (e.g. missed corruption). */
   ok?: boolean
 }
@@ -132,9 +143,12 @@ function sha256 (bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex')
 }
 
-/** Shards of `file` with at least one live holder of a good copy. */
+/** Shards of `file` with at least one holder of a good copy that the owner can reach. */
 function goodShards (ctx: StepContext, file: SimFile): number {
-  return file.holders.filter(set => [...set].some(id => ctx.net.byId(id)?.alive === true)).length
+  return file.holders.filter(set => [...set].some(id => {
+    const peer = ctx.net.byId(id)
+    return peer !== undefined && ctx.net.reachable(ctx.owner, peer)
+  })).length
 }
 
 async function step (ctx: StepContext, action: string, act: () => Promise<StepEffects>): Promise<void> {
@@ -165,6 +179,7 @@ async function step (ctx: StepContext, action: string, act: () => Promise<StepEf
     shardsRepaired: effects.shardsRepaired ?? 0,
     repairBytes: effects.repairBytes ?? 0,
     corruptFound: effects.corruptFound ?? 0,
+    auditFailures: effects.auditFailures ?? 0,
     ms: Date.now() - started,
     unreadable,
     expectedReadable,
@@ -200,26 +215,27 @@ function liveHolders (ctx: StepContext, file: SimFile): SimPeer[] {
   return peers
 }
 
-async function repairAll (ctx: StepContext): Promise<StepEffects> {
-  let repaired = 0
-  let bytes = 0
-  for (const file of ctx.files) {
-    try {
-      const r = await ctx.owner.node.repair(repairHandle(file.handle), { fetchTimeoutMs: FETCH_TIMEOUT_MS, signal: ctx.options.signal })
-      for (const { index, holder } of r.repaired) file.holders[index] = new Set([holder])
-      repaired += r.repaired.length
-      bytes += r.bytesFetched + r.bytesStored
-    } catch (err) {
-      ctx.options.signal?.throwIfAborted()
-      if ((err as Error).name !== 'UnrecoverableFileError') throw err
-    }
-  }
-  return { shardsRepaired: repaired, repairBytes: bytes }
+interface CheckEffects extends StepEffects {
+  reports: CheckReport[]
 }
 
-/** Repair needs no key: the handle without its fragment. */
-function repairHandle (handle: string): string {
-  return formatHandle({ manifest: parseHandle(handle).manifest })
+/**
+ * The owner's periodic check of every file it put: audits (every block of
+ * every holder), lease renewal, repair of lost shards onto other peers.
+ */
+async function periodicCheck (ctx: StepContext): Promise<CheckEffects> {
+  const effects = { shardsRepaired: 0, repairBytes: 0, auditFailures: 0, reports: [] as CheckReport[] }
+  for (const outcome of await ctx.owner.node.checkAll({ signal: ctx.options.signal })) {
+    if (!('audits' in outcome)) throw new Error(`check of ${outcome.manifest} failed: ${outcome.error}`)
+    effects.reports.push(outcome)
+    effects.auditFailures += outcome.audits.filter(a => a.outcome === 'failed').length
+    const file = ctx.files.find(f => parseHandle(f.handle).manifest.toString() === outcome.manifest)
+    if (file === undefined || outcome.repair === null) continue
+    for (const { index, holder } of outcome.repair.repaired) file.holders[index].add(holder)
+    effects.shardsRepaired += outcome.repair.repaired.length
+    effects.repairBytes += outcome.repair.bytesFetched + outcome.repair.bytesStored
+  }
+  return effects
 }
 
 async function killScenario (ctx: StepContext): Promise<void> {
@@ -232,13 +248,14 @@ async function killScenario (ctx: StepContext): Promise<void> {
 async function churnScenario (ctx: StepContext): Promise<void> {
   const rounds = ctx.m + 3
   for (let round = 1; round <= rounds; round++) {
-    await step(ctx, `churn ${round}/${rounds}: a holder leaves, a new peer joins, the owner repairs`, async () => {
+    await step(ctx, `churn ${round}/${rounds}: a holder leaves, a new peer joins, the periodic check repairs`, async () => {
       const candidates = ctx.files.flatMap(f => liveHolders(ctx, f))
       const victim = candidates[ctx.rng.int(candidates.length)]
       const lost = await killPeers(ctx, [victim])
       await ctx.net.add()
       await ctx.net.converge(ctx.owner, CONVERGE_TIMEOUT_MS, ctx.options.signal)
-      return { shardsLost: lost, ...await repairAll(ctx) }
+      const { reports: _, ...effects } = await periodicCheck(ctx)
+      return { shardsLost: lost, ...effects }
     })
   }
 }
@@ -261,24 +278,82 @@ async function corruptScenario (ctx: StepContext): Promise<void> {
     }
     return { shardsLost: damaged.length }
   })
-  await step(ctx, 'verify reads all n shards of every file and finds the damage', async () => {
-    // A damaged block is either returned and caught by its hash, or already
-    // quarantined by its holder (the reads of the last step re-hashed it): both
-    // leave the shard not good. Nothing undamaged may be flagged.
+  await step(ctx, 'the periodic check audits every block: finds every damaged shard and rebuilds it elsewhere', async () => {
+    // A damaged block is either answered CORRUPT to its challenge or already
+    // quarantined by its holder (the reads of the last step re-hashed it):
+    // either way its shard has no healthy holder. Nothing undamaged may be flagged.
+    const { reports, ...effects } = await periodicCheck(ctx)
     let found = 0
     let falseAlarms = 0
-    for (const file of ctx.files) {
-      const report = await ctx.owner.node.verify(file.handle, { fetchTimeoutMs: FETCH_TIMEOUT_MS, signal: ctx.options.signal })
-      for (const shard of report.shards) {
-        const flagged = shard.blocksGood < report.stripes
-        const hit = damaged.some(d => d.file === file && d.shard === shard.index)
-        if (flagged && hit) found++
-        if (flagged && !hit) falseAlarms++
+    for (const report of reports) {
+      const file = ctx.files.find(f => parseHandle(f.handle).manifest.toString() === report.manifest) as SimFile
+      for (const index of report.lost) {
+        if (damaged.some(d => d.file === file && d.shard === index)) found++
+        else falseAlarms++
       }
     }
-    return { corruptFound: found, ok: found === damaged.length && falseAlarms === 0 }
+    return { ...effects, corruptFound: found, ok: found === damaged.length && falseAlarms === 0 && effects.shardsRepaired === damaged.length }
   })
-  await step(ctx, 'the owner repairs: damaged shards are rebuilt on other peers', async () => await repairAll(ctx))
+}
+
+async function liarScenario (ctx: StepContext): Promise<void> {
+  const liar = liveHolders(ctx, ctx.files[0])[0]
+  await step(ctx, `peer ${liar.index}, a holder of file 0, drops every block it holds and keeps saying it has them`, async () => {
+    await liar.liar.startLying()
+    let lost = 0
+    for (const file of ctx.files) {
+      for (const set of file.holders) if (set.delete(liar.peerId)) lost++
+    }
+    return { shardsLost: lost }
+  })
+  await step(ctx, 'the periodic check: the liar fails its audits, its shards are rebuilt on other peers', async () => {
+    const lostBefore = ctx.files.reduce((sum, f) => sum + f.holders.filter(set => set.size === 0).length, 0)
+    const { reports, ...effects } = await periodicCheck(ctx)
+    const caught = reports.some(r => r.audits.some(a => a.peerId === liar.peerId && a.outcome === 'failed'))
+    return { ...effects, ok: caught && effects.shardsRepaired === lostBefore }
+  })
+  await step(ctx, 'a new file is stored: the liar is not chosen as a holder', async () => {
+    const data = ctx.rng.bytes(Math.max(1, ctx.report.fileBytes))
+    const put = await ctx.owner.node.put(data, { dataShards: ctx.k, parityShards: ctx.m, placementSeed: ctx.rng.bytes(16), signal: ctx.options.signal })
+    ctx.files.push({ index: ctx.files.length, handle: put.handle, sha256: sha256(data), holders: put.holders.map(h => new Set([h])) })
+    ctx.report.files = ctx.files.length
+    return { ok: !put.holders.includes(liar.peerId) }
+  })
+}
+
+async function partitionScenario (ctx: StepContext): Promise<void> {
+  const others = ctx.net.alive().filter(p => p !== ctx.owner)
+  for (let i = others.length - 1; i > 0; i--) {
+    const j = ctx.rng.int(i + 1)
+    ;[others[i], others[j]] = [others[j], others[i]]
+  }
+  const side = [ctx.owner, ...others.slice(0, Math.ceil(others.length / 2))]
+  await step(ctx, `the network is cut in two: the owner and ${side.length - 1} peers | ${others.length - side.length + 1} peers`, async () => {
+    const before = ctx.files.map(f => goodShards(ctx, f))
+    await ctx.net.partition(side)
+    return { shardsLost: ctx.files.reduce((sum, f, i) => sum + before[i] - goodShards(ctx, f), 0) }
+  })
+  await step(ctx, 'the periodic check on the owner\'s side rebuilds there what it can reach', async () => {
+    const { reports: _, ...effects } = await periodicCheck(ctx)
+    return effects
+  })
+  await step(ctx, 'the partition heals', async () => {
+    await ctx.net.heal(ctx.owner)
+    await ctx.net.converge(ctx.owner, CONVERGE_TIMEOUT_MS, ctx.options.signal)
+    return {}
+  })
+  await step(ctx, 'the periodic check after healing: every shard healthy, nothing to repair', async () => {
+    const { reports, ...effects } = await periodicCheck(ctx)
+    return { ...effects, ok: effects.shardsRepaired === 0 && reports.every(r => r.lost.length === 0) }
+  })
+}
+
+const SCENARIO_STEPS: Record<ScenarioName, (ctx: StepContext) => Promise<void>> = {
+  kill: killScenario,
+  churn: churnScenario,
+  corrupt: corruptScenario,
+  liar: liarScenario,
+  partition: partitionScenario
 }
 
 async function loadManifest (ctx: StepContext, file: SimFile): Promise<Manifest> {

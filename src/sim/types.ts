@@ -2,8 +2,8 @@
 
 import type { PresetName } from '../node/constants.js'
 
-export type ScenarioName = 'kill' | 'churn' | 'corrupt'
-export const SCENARIOS: readonly ScenarioName[] = ['kill', 'churn', 'corrupt']
+export type ScenarioName = 'kill' | 'churn' | 'corrupt' | 'liar' | 'partition'
+export const SCENARIOS: readonly ScenarioName[] = ['kill', 'churn', 'corrupt', 'liar', 'partition']
 
 export interface SimulateOptions {
   /** Peers to start. Default 12. */
@@ -39,8 +39,10 @@ export interface SimStep {
   shardsRepaired: number
   /** Bytes fetched and stored by repair in this step. */
   repairBytes: number
-  /** Damaged shards that verification flagged in this step. */
+  /** Damaged shards that the audits flagged in this step. */
   corruptFound: number
+  /** Audit challenges a holder failed in this step (it claimed a block it could not prove). */
+  auditFailures: number
   /** Wall time of the step, ms. */
   ms: number
   /** Files that could not be read, with the error's name. */

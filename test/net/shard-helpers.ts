@@ -23,6 +23,8 @@ export interface ShardServer {
   store: ShardStore
   /** CIDs the service asked the backend to announce, in order. */
   announced: string[]
+  /** Leases the service passed to the backend (store and renew), in order. */
+  leases: Array<{ op: 'store' | 'renew', cids: string[], leaseMs: number | undefined }>
   stats: () => Promise<StoreStats>
 }
 
@@ -39,12 +41,20 @@ export async function startShardServer (harness: Harness, init: ShardServerInit 
   await store.start()
   harness.closers.push(async () => { await store.stop() })
   const announced: string[] = []
+  const leases: ShardServer['leases'] = []
   const node = await harness.node<{ shard: ShardService }>({
     services: {
       shard: shardService({
         ...serviceInit,
         backend: {
-          put: async (cid, bytes, options) => { await store.put(cid, bytes, options) },
+          put: async (cid, bytes, options) => {
+            await store.put(cid, bytes, options)
+            leases.push({ op: 'store', cids: [cid.toString()], leaseMs: options.leaseMs })
+          },
+          renew: async (cids, leaseMs, options) => {
+            leases.push({ op: 'renew', cids: cids.map(c => c.toString()), leaseMs })
+            return await Promise.all(cids.map(async cid => await store.has(cid, options)))
+          },
           get: async (cid, options) => await store.get(cid, options),
           has: async (cid, options) => await store.has(cid, options),
           delete: async (cid, options) => await store.delete(cid, options),
@@ -57,7 +67,7 @@ export async function startShardServer (harness: Harness, init: ShardServerInit 
       })
     }
   })
-  return { node, store, announced, stats: async () => await store.stats() }
+  return { node, store, announced, leases, stats: async () => await store.stats() }
 }
 
 export interface Block {

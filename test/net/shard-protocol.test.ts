@@ -11,8 +11,9 @@ import { CID } from 'multiformats/cid'
 import { sha256 as mfSha256 } from 'multiformats/hashes/sha2'
 import { openShardSession, queryCapacity, type ShardSession } from '../../src/net/shard-client.js'
 import {
-  CAPACITY_PROTOCOL, MAX_BLOCK_BYTES, MAX_HAS_CIDS, MAX_HEADER_BYTES, SHARD_PROTOCOL, Status
+  CAPACITY_PROTOCOL, DEFAULT_LEASE_MS, MAX_BLOCK_BYTES, MAX_HAS_CIDS, MAX_HEADER_BYTES, MAX_LEASE_MS, MIN_LEASE_MS, SHARD_PROTOCOL, Status
 } from '../../src/net/shard-messages.js'
+import { merkleRoot, verifyMerkleProof } from '../../src/format/merkle.js'
 import { encodeFrameLength } from '../../src/net/stream-io.js'
 import { damageMemoryShard } from '../../src/store/testing.js'
 import { prng, type Prng } from '../helpers/prng.js'
@@ -287,6 +288,51 @@ describe('shard exchange and capacity protocols over libp2p', () => {
       await s.close()
     })
 
+    it('audit: any chunk of a stored block comes with a Merkle path that verifies against the block\'s root', async () => {
+      const a = await makeBlock(rand, 100_000) // 25 chunks of 4 KiB, the last one 1,696 bytes
+      const s = await session()
+      await s.store(a.cid, a.bytes)
+      for (const [chunkBytes, chunk] of [[4096, 0], [4096, 12], [4096, 24], [64, 1562], [1024 * 1024, 0]]) {
+        const answer = await s.audit(a.cid, chunkBytes, chunk)
+        expect(sameBytes(answer.chunk, a.bytes.subarray(chunk * chunkBytes, (chunk + 1) * chunkBytes)), `${chunkBytes}/${chunk}`).toBe(true)
+        expect(verifyMerkleProof(merkleRoot(a.bytes, chunkBytes), a.bytes.length, chunkBytes, chunk, answer.chunk, answer.path)).toBe(true)
+      }
+      // a chunk past the end is INVALID_REQUEST, an unknown block NOT_FOUND; the session goes on
+      expect(await rejection(s.audit(a.cid, 4096, 25))).toMatchObject({ name: 'RemoteError', status: Status.INVALID_REQUEST })
+      const unknown = await makeBlock(rand, 10)
+      expect(await rejection(s.audit(unknown.cid, 4096, 0))).toMatchObject({ name: 'RemoteError', status: Status.NOT_FOUND })
+      expect(s.usable).toBe(true)
+      // a corrupted block is answered CORRUPT, whichever chunk is asked for (the holder re-hashes the whole block)
+      damageMemoryShard(server.store, a.cid, { flipByte: 99_999 })
+      expect(await rejection(s.audit(a.cid, 4096, 0))).toMatchObject({ name: 'RemoteError', status: Status.CORRUPT })
+      expect(s.usable).toBe(true)
+      await s.close()
+    })
+
+    it('leases: a store carries its lease, clamped; renew extends held blocks and says which are held', async () => {
+      const a = await makeBlock(rand, 1000)
+      const b = await makeBlock(rand, 1000)
+      const c = await makeBlock(rand, 1000)
+      const unknown = await makeBlock(rand, 10)
+      const s = await session()
+      await s.store(a.cid, a.bytes, { leaseMs: 5_000 })
+      await s.store(b.cid, b.bytes) // no lease asked: the holder's default
+      await s.store(c.cid, c.bytes, { leaseMs: 1 }) // below the minimum
+      expect(server.leases).toEqual([
+        { op: 'store', cids: [a.cid.toString()], leaseMs: 5_000 },
+        { op: 'store', cids: [b.cid.toString()], leaseMs: DEFAULT_LEASE_MS },
+        { op: 'store', cids: [c.cid.toString()], leaseMs: MIN_LEASE_MS }
+      ])
+      expect(await s.renew([a.cid, unknown.cid, c.cid], 60_000)).toEqual([true, false, true])
+      expect(await s.renew([b.cid], Number.MAX_SAFE_INTEGER)).toEqual([true])
+      expect(server.leases.slice(3)).toEqual([
+        { op: 'renew', cids: [a.cid.toString(), unknown.cid.toString(), c.cid.toString()], leaseMs: 60_000 },
+        { op: 'renew', cids: [b.cid.toString()], leaseMs: MAX_LEASE_MS }
+      ])
+      expect(await s.renew([], 1000)).toEqual([])
+      await s.close()
+    })
+
     it('the capacity query returns the store\'s numbers', async () => {
       const empty = await queryCapacity(client, server.node.peerId, { timeoutMs: 5_000 })
       expect({ ...empty }).toMatchObject({ capacityBytes: QUOTA, usedBytes: 0, freeBytes: QUOTA, shardCount: 0 })
@@ -353,6 +399,15 @@ describe('shard exchange and capacity protocols over libp2p', () => {
       { name: 'fetch with a negative offset', chunks: () => frame({ op: 'fetch', cid: CID_TEXT, offset: -1 }), statuses: [Status.INVALID_REQUEST], end: 'ended' },
       { name: 'fetch with a 201-character cid', chunks: () => frame({ op: 'fetch', cid: 'b'.repeat(201) }), statuses: [Status.INVALID_REQUEST], end: 'ended' },
       { name: 'delete without a cid', chunks: () => frame({ op: 'delete' }), statuses: [Status.INVALID_REQUEST], end: 'ended' },
+      { name: 'store with a negative lease', chunks: () => frame({ op: 'store', cid: CID_TEXT, size: 10, leaseMs: -5 }), statuses: [Status.INVALID_REQUEST], end: 'ended' },
+      { name: 'renew without a lease', chunks: () => frame({ op: 'renew', cids: [CID_TEXT] }), statuses: [Status.INVALID_REQUEST], end: 'ended' },
+      { name: 'renew with a string lease', chunks: () => frame({ op: 'renew', cids: [CID_TEXT], leaseMs: '1000' }), statuses: [Status.INVALID_REQUEST], end: 'ended' },
+      { name: 'renew with MAX_HAS_CIDS + 1 entries', chunks: () => frame({ op: 'renew', cids: Array(MAX_HAS_CIDS + 1).fill(CID_TEXT), leaseMs: 1000 }), statuses: [Status.INVALID_REQUEST], end: 'ended' },
+      { name: 'audit with a chunk size that is not a power of two', chunks: () => frame({ op: 'audit', cid: CID_TEXT, chunkBytes: 4000, chunk: 0 }), statuses: [Status.INVALID_REQUEST], end: 'ended' },
+      { name: 'audit with a chunk size below the minimum', chunks: () => frame({ op: 'audit', cid: CID_TEXT, chunkBytes: 32, chunk: 0 }), statuses: [Status.INVALID_REQUEST], end: 'ended' },
+      { name: 'audit with a chunk size above the maximum', chunks: () => frame({ op: 'audit', cid: CID_TEXT, chunkBytes: 2 ** 21, chunk: 0 }), statuses: [Status.INVALID_REQUEST], end: 'ended' },
+      { name: 'audit with a negative chunk', chunks: () => frame({ op: 'audit', cid: CID_TEXT, chunkBytes: 4096, chunk: -1 }), statuses: [Status.INVALID_REQUEST], end: 'ended' },
+      { name: 'audit without a chunk', chunks: () => frame({ op: 'audit', cid: CID_TEXT, chunkBytes: 4096 }), statuses: [Status.INVALID_REQUEST], end: 'ended' },
       { name: 'has with a string instead of a list', chunks: () => frame({ op: 'has', cids: CID_TEXT }), statuses: [Status.INVALID_REQUEST], end: 'ended' },
       { name: 'has with a number in the list', chunks: () => frame({ op: 'has', cids: [CID_TEXT, 7] }), statuses: [Status.INVALID_REQUEST], end: 'ended' },
       { name: 'has with MAX_HAS_CIDS + 1 entries', chunks: () => frame({ op: 'has', cids: Array(MAX_HAS_CIDS + 1).fill(CID_TEXT) }), statuses: [Status.INVALID_REQUEST], end: 'ended' },

@@ -46,14 +46,40 @@ describe('simulation', () => {
     }
   }, 240_000)
 
-  it('corrupt: every damaged shard is found by verify, never returned as data, and repaired', async () => {
+  it('corrupt: every damaged shard is found by the audits, never returned as data, and repaired', async () => {
     const report = await simulate({ ...small, scenario: 'corrupt', seed: 3 })
     expect(report.ok).toBe(true)
-    const [, damage, verify, repair] = report.steps
+    expect(report.steps).toHaveLength(3)
+    const [, damage, check] = report.steps
     expect(damage.shardsLost).toBeGreaterThanOrEqual(3)
     expect(damage.filesReadable).toBe(3) // byte-checked reads
-    expect(verify.corruptFound).toBe(damage.shardsLost)
-    expect(repair.shardsRepaired).toBe(damage.shardsLost)
+    expect(check.corruptFound).toBe(damage.shardsLost)
+    expect(check.shardsRepaired).toBe(damage.shardsLost)
+    expect(check.filesReadable).toBe(3)
+  }, 240_000)
+
+  it('liar: a holder that keeps claiming dropped blocks fails its audits, its shards are repaired, and it gets no new shards', async () => {
+    const report = await simulate({ ...small, scenario: 'liar', seed: 4 })
+    expect(report.ok).toBe(true)
+    expect(report.steps).toHaveLength(4)
+    const [, lie, check, next] = report.steps
+    expect(lie.shardsLost).toBeGreaterThanOrEqual(1)
+    expect(lie.filesReadable).toBe(3)
+    expect(check.auditFailures).toBeGreaterThanOrEqual(1)
+    expect(check.shardsRepaired).toBe(lie.shardsLost)
+    expect(next).toMatchObject({ ok: true, filesTotal: 4, filesReadable: 4 })
+  }, 240_000)
+
+  it('partition: the owner\'s side repairs what it reaches; after healing every file is readable and nothing more is repaired', async () => {
+    const report = await simulate({ peers: 12, files: 3, fileBytes: 150_000, scenario: 'partition', seed: 6 })
+    expect(report.ok).toBe(true)
+    expect(report.steps).toHaveLength(5)
+    const [, cut, during, healed, after] = report.steps
+    expect(cut.shardsLost).toBeGreaterThanOrEqual(1)
+    expect(cut.filesReadable).toBe(cut.expectedReadable)
+    expect(during.shardsRepaired).toBeGreaterThanOrEqual(1)
+    expect(healed.filesReadable).toBe(3)
+    expect(after).toMatchObject({ filesReadable: 3, shardsRepaired: 0 })
   }, 240_000)
 
   it('refuses a network too small for the redundancy', async () => {
