@@ -1,5 +1,7 @@
 export { createNode } from './node.js'
-export type { ShoalNode, ShoalNodeInit } from './node.js'
+export type { CheckOutcome, ShoalNode, ShoalNodeInit } from './node.js'
+export type { CheckOptions, CheckReport } from './check.js'
+export type { AuditOutcome, AuditResult } from './audit.js'
 export { STORAGE_PROVIDER_CID } from './discovery.js'
 export type { StoragePeer } from './discovery.js'
 export type { PutOptions, PutResult, PutSource } from './put.js'

@@ -24,7 +24,14 @@ export interface TestNetwork {
 
 const MiB = 1024 * 1024
 
-export async function startNetwork (count: number, options: { capacityBytes?: (i: number) => number, init?: Partial<ShoalNodeInit> } = {}): Promise<TestNetwork> {
+export interface StartNetworkOptions {
+  capacityBytes?: (i: number) => number
+  init?: Partial<ShoalNodeInit>
+  /** The store node i uses, given its memory store (which stays `TestPeer.store`). Default: that store. */
+  wrapStore?: (i: number, store: ShardStore) => ShardStore
+}
+
+export async function startNetwork (count: number, options: StartNetworkOptions = {}): Promise<TestNetwork> {
   const peers: TestPeer[] = []
   const network: TestNetwork = {
     peers,
@@ -40,7 +47,7 @@ export async function startNetwork (count: number, options: { capacityBytes?: (i
       const capacityBytes = options.capacityBytes?.(i) ?? 512 * MiB
       const store = createMemoryShardStore({ capacityBytes })
       const node = createNode({
-        store,
+        store: options.wrapStore?.(i, store) ?? store,
         capacityBytes,
         querySelfIntervalMs: 1000,
         // every earlier peer: start-up stays quick and certain on a loaded
