@@ -192,7 +192,7 @@ export class Arena {
   readonly layout: ArenaLayout
   /** The k + m slot views, in order. */
   readonly views: readonly Uint8Array[]
-  /** Pool calls in flight on this arena: while > 0, the calling thread stays off it (it would overwrite the plan). */
+  /** Pool calls queued or running on this arena: while > 0, synchronous calls stay off it (they would overwrite the plan). */
   busy = 0
   private queue: Promise<unknown> = Promise.resolve()
   private readonly u8: Uint8Array
@@ -275,16 +275,13 @@ export class Arena {
     return slot
   }
 
-  /** Runs `fn` after every earlier exclusive call on this arena has settled; marks the arena busy meanwhile. */
+  /**
+   * Runs `fn` after every earlier exclusive call on this arena has settled;
+   * the arena counts as busy from this call until `fn` settles.
+   */
   async exclusive<T> (fn: () => Promise<T>): Promise<T> {
-    const run = this.queue.then(async () => {
-      this.busy++
-      try {
-        return await fn()
-      } finally {
-        this.busy--
-      }
-    })
+    this.busy++
+    const run = this.queue.then(fn).finally(() => { this.busy-- })
     this.queue = run.catch(() => {})
     return await run
   }
