@@ -39,8 +39,10 @@
 //
 // Nibble tables are laid out input-major: the 32 bytes for (input c, output r)
 // are at tables + (c * rows + r) * 32, so a group's tables for one input are
-// contiguous. `len` must be a multiple of 16 (the JS side pads its staging
-// buffers); bytes are independent, so padding never affects real bytes.
+// contiguous. `len` must be a multiple of 16: the JS side pads its staging
+// buffers, and on zero-copy shards (src/codec/arena.ts) runs whole 16-byte
+// blocks in place and a shorter tail through a 16-byte buffer; bytes are
+// independent, so padding never affects real bytes.
 
 @inline
 function lookup(table: v128, index: v128): v128 {
