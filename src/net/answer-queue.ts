@@ -11,7 +11,7 @@
  * are dropped.
  */
 import { encodeMessage } from './shard-messages.js'
-import { writeAll, writeFrame } from './stream-io.js'
+import { writeFrame, writeFrameAndBody } from './stream-io.js'
 import type { ShardRequest, ShardResponse } from './shard-messages.js'
 import type { Stream } from '@libp2p/interface'
 
@@ -74,8 +74,8 @@ export class AnswerQueue {
     const written = this.tail.then(async () => {
       this.throwIfFailed()
       const { response, body } = await work.answer
-      await writeFrame(this.stream, encodeMessage(response), { timeoutMs: this.timeoutMs })
-      if (body !== undefined) await writeAll(this.stream, [body], { timeoutMs: this.timeoutMs })
+      if (body === undefined) await writeFrame(this.stream, encodeMessage(response), { timeoutMs: this.timeoutMs })
+      else await writeFrameAndBody(this.stream, encodeMessage(response), body, { timeoutMs: this.timeoutMs })
     })
     const done = written.then(() => { this.pending.shift() }, (err: Error) => {
       this.pending.shift()

@@ -12,7 +12,7 @@ import {
   CAPACITY_PROTOCOL, decodeCapacity, decodeResponse, encodeMessage, MAX_BLOCK_BYTES, MAX_HEADER_BYTES,
   SHARD_PROTOCOL, SHARD_REQUEST_TIMEOUT_MS, Status
 } from './shard-messages.js'
-import { readFrame, writeAll, writeFrame } from './stream-io.js'
+import { readFrame, writeFrame, writeFrameAndBody } from './stream-io.js'
 import { createStreamReader } from './stream-reader.js'
 import type { CapacityInfo, ShardRequest, ShardResponse } from './shard-messages.js'
 import type { TimeoutOptions } from './op-signal.js'
@@ -87,8 +87,8 @@ export class ShardSession {
     const sent = this.writeTail.then(async () => {
       if (this.broken !== null) throw this.broken
       try {
-        await writeFrame(this.stream, encodeMessage(request), { ...timeouts, maxBytes: MAX_HEADER_BYTES })
-        if (body !== undefined) await writeAll(this.stream, [body], timeouts)
+        if (body === undefined) await writeFrame(this.stream, encodeMessage(request), { ...timeouts, maxBytes: MAX_HEADER_BYTES })
+        else await writeFrameAndBody(this.stream, encodeMessage(request), body, { ...timeouts, maxBytes: MAX_HEADER_BYTES })
       } catch (err) {
         // A peer that refuses a request (busy, too large) answers with a status
         // and resets the stream while we are still sending: report its answer.

@@ -10,7 +10,7 @@ import {
   MAX_MESSAGE_BYTES, READ_HIGH_WATER_BYTES, WRITE_CHUNK_BYTES, YAMUX_MAX_STREAM_WINDOW_BYTES
 } from '../../src/net/constants.js'
 import {
-  createStreamReader, encodeFrameLength, readFrame, readFrameOrEnd, readFrames, writeAll, writeFrame, type StreamReader
+  createStreamReader, encodeFrameLength, readFrame, readFrameOrEnd, readFrames, writeAll, writeFrame, writeFrameAndBody, type StreamReader
 } from '../../src/net/stream-io.js'
 import { Harness, prng, randomBytes, sleep, waitFor } from './helpers.js'
 import type { ShoalLibp2p } from '../../src/net/libp2p.js'
@@ -220,6 +220,42 @@ describe('stream-io over libp2p', () => {
       expect(Buffer.from(received[i]).equals(Buffer.from(frames[i]))).toBe(true)
     }
   }, 30_000)
+
+  it(`writeFrameAndBody: frame then body arrive intact at many body sizes, and the frame shares the body's first message (seed ${SEED})`, async () => {
+    const rand = prng(SEED + 7)
+    const sizes = [0, 1, 1000, WRITE_CHUNK_BYTES - 10, WRITE_CHUNK_BYTES, WRITE_CHUNK_BYTES + 1, 349_525, 1_000_000]
+    const cases = sizes.map(size => ({ header: randomBytes(rand, 40), body: randomBytes(rand, size) }))
+    const received: Uint8Array[] = []
+    const other = new Promise<void>((resolve, reject) => {
+      void server.handle(`${PROTOCOL}-body`, async (inbound: Stream) => {
+        try {
+          const reader = createStreamReader(inbound)
+          for (const c of cases) {
+            received.push(await readFrame(reader, { timeoutMs: 5_000 }))
+            received.push(await reader.readExactly(c.body.byteLength, { timeoutMs: 5_000 }))
+          }
+          await inbound.close()
+          resolve()
+        } catch (err) { reject(err) }
+      })
+    })
+    const body = await client.dialProtocol(server.getMultiaddrs(), `${PROTOCOL}-body`, { signal: AbortSignal.timeout(5_000) })
+    const pieces: number[] = []
+    const bodySend = body.send.bind(body)
+    body.send = (data) => { pieces.push(data.byteLength); return bodySend(data) }
+    for (const c of cases) await writeFrameAndBody(body, c.header, c.body, { timeoutMs: 10_000 })
+    await body.close()
+    await other
+    for (const [i, c] of cases.entries()) {
+      expect(Buffer.from(received[2 * i]).equals(Buffer.from(c.header))).toBe(true)
+      expect(Buffer.from(received[2 * i + 1]).equals(Buffer.from(c.body))).toBe(true)
+    }
+    // 1 + 40 header bytes ride with the body: pieces never exceed WRITE_CHUNK_BYTES, and a
+    // small body leaves as one piece with its header
+    expect(Math.max(...pieces)).toBeLessThanOrEqual(WRITE_CHUNK_BYTES)
+    expect(pieces.slice(0, 3)).toEqual([41, 41 + 1, 41 + 1000])
+    expect(pieces.length).toBe(cases.reduce((n, c) => n + Math.max(1, Math.ceil((41 + c.body.byteLength) / WRITE_CHUNK_BYTES)), 0))
+  })
 
   it('writeFrame refuses a payload over the limit without sending anything', async () => {
     const { stream } = await open({ op: 'echo' })
