@@ -197,6 +197,8 @@ export class Arena {
   private queue: Promise<unknown> = Promise.resolve()
   private readonly u8: Uint8Array
   private loaded: MatrixPlan | null = null
+  /** The last pass made, reused while the same call repeats (same plan, size and views). */
+  private last: { plan: MatrixPlan, size: number, compare: boolean, shards: Array<Uint8Array | null>, pass: ArenaPass | null } | null = null
   private readonly runners = new Map<KernelName, ArenaRunner>()
 
   constructor (layout: ArenaLayout) {
@@ -225,6 +227,23 @@ export class Arena {
    * overlaps another shard).
    */
   pass (plan: MatrixPlan, shards: ArrayLike<Uint8Array | null>, size: number, compare: boolean): ArenaPass | null {
+    const last = this.last
+    let pass: ArenaPass | null
+    if (last !== null && last.plan === plan && last.size === size && last.compare === compare &&
+      last.shards.length === shards.length && last.shards.every((s, i) => s === shards[i])) {
+      pass = last.pass
+    } else {
+      pass = this.buildPass(plan, shards, size, compare)
+      this.last = { plan, size, compare, shards: Array.from(shards), pass }
+    }
+    if (pass !== null && this.loaded !== plan) {
+      writePlan(this.u8, plan, this.layout.coefs, this.layout.tables)
+      this.loaded = plan
+    }
+    return pass
+  }
+
+  private buildPass (plan: MatrixPlan, shards: ArrayLike<Uint8Array | null>, size: number, compare: boolean): ArenaPass | null {
     if (plan.rows > this.layout.rows || plan.cols > this.layout.cols) return null
     const at = (i: number): number => (shards[i] as Uint8Array).byteOffset
     const { slotBase, stride, shards: slots } = this.layout
@@ -242,10 +261,6 @@ export class Arena {
           if (other !== w && at(other) < start + size && start < at(other) + size) return null
         }
       }
-    }
-    if (this.loaded !== plan) {
-      writePlan(this.u8, plan, this.layout.coefs, this.layout.tables)
-      this.loaded = plan
     }
     return {
       rows: plan.rows,
