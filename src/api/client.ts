@@ -12,7 +12,7 @@ import { readApiInfo } from './daemon-info.js'
 import { readToken } from './token.js'
 import type { FileEntry } from './file-index.js'
 import type { PeerView } from './routes-node.js'
-import type { DeleteReport, FileStat, PresetName, PutResult, RepairReport, StoreStats, VerifyReport } from './types.js'
+import type { CheckReport, DeleteReport, FileStat, PresetName, PutResult, RepairReport, StoreStats, VerifyReport } from './types.js'
 import type { IncomingMessage } from 'node:http'
 
 export interface ApiClientInit {
@@ -80,6 +80,12 @@ export interface RemoveResult {
   /** Every holder was reached (blocks it held for this node are gone). */
   blocksDeleted: boolean
   deletion: DeleteReport
+}
+
+export interface TrackResult {
+  manifest: string
+  /** False when the file was tracked already. */
+  added: boolean
 }
 
 export interface Download {
@@ -206,6 +212,26 @@ export class ApiClient {
 
   async remove (handle: string, options: { signal?: AbortSignal } = {}): Promise<RemoveResult> {
     return await this.json('POST', '/v1/files/rm', { handle }, options.signal)
+  }
+
+  /** Audits the file's holders now, renews their leases, and repairs it if the daemon's `repairAfterLost` shards are lost. */
+  async check (handle: string, options: { signal?: AbortSignal } = {}): Promise<CheckReport> {
+    return await this.json('POST', '/v1/files/check', { handle }, options.signal)
+  }
+
+  /** Adds a file to the daemon's periodic check. */
+  async track (handle: string, options: { signal?: AbortSignal } = {}): Promise<TrackResult> {
+    return await this.json('POST', '/v1/files/track', { handle }, options.signal)
+  }
+
+  /** Removes a file from the periodic check; FileNotTrackedError when it was not tracked. */
+  async untrack (handle: string, options: { signal?: AbortSignal } = {}): Promise<{ manifest: string }> {
+    return await this.json('POST', '/v1/files/untrack', { handle }, options.signal)
+  }
+
+  /** Manifest CIDs of the files the daemon checks periodically. */
+  async tracked (options: { signal?: AbortSignal } = {}): Promise<string[]> {
+    return (await this.json<{ files: string[] }>('GET', '/v1/tracked', undefined, options.signal)).files
   }
 
   /** Streams `source` to the daemon, which stores it across the network. */

@@ -5,9 +5,10 @@
  */
 import { isAbsolute, join } from 'node:path'
 import { parseBytes } from './bytes.js'
-import { CONFIG_FILE_NAME, DEFAULT_API_HOST, DEFAULT_API_PORT, DEFAULT_CAPACITY, DEFAULT_LISTEN } from './constants.js'
+import { CONFIG_FILE_NAME, DEFAULT_API_HOST, DEFAULT_API_PORT, DEFAULT_CAPACITY, DEFAULT_LISTEN, MIN_CHECK_INTERVAL_MS, MIN_LEASE_MS } from './constants.js'
 import { ConfigError, NotInitializedError } from './errors.js'
 import { readTextIfExists, writeFileAtomic } from './fs-util.js'
+import { DEFAULT_CHECK_INTERVAL_MS, DEFAULT_LEASE_MS } from '../node/constants.js'
 
 export interface ApiConfig {
   /** Interface of the control API. Default 127.0.0.1; anything but loopback needs allowRemote. */
@@ -31,6 +32,16 @@ export interface ShoalConfig {
   swarmKeyFile: string | null
   /** DHT self-query interval in ms; null for libp2p's default (5 minutes). Default null. */
   querySelfIntervalMs: number | null
+  /**
+   * How often the daemon checks every tracked file (audits its holders, renews
+   * their leases, repairs lost shards), in ms; 0 turns the periodic check off.
+   * null for the node's default (1 hour). Must be shorter than the lease.
+   */
+  checkIntervalMs: number | null
+  /** How long holders keep this node's blocks unless a check renews them, in ms; null for the node's default (30 days). */
+  leaseMs: number | null
+  /** The periodic check repairs a file once this many of its shards are lost; null for the node's default (1). */
+  repairAfterLost: number | null
   api: ApiConfig
 }
 
@@ -52,6 +63,9 @@ export function defaultConfig (): ShoalConfig {
     capacity: DEFAULT_CAPACITY,
     swarmKeyFile: null,
     querySelfIntervalMs: null,
+    checkIntervalMs: null,
+    leaseMs: null,
+    repairAfterLost: null,
     api: { host: DEFAULT_API_HOST, port: DEFAULT_API_PORT, allowRemote: false }
   }
 }
@@ -60,7 +74,7 @@ export function configPath (dir: string): string {
   return join(dir, CONFIG_FILE_NAME)
 }
 
-const TOP_FIELDS = new Set(['listen', 'announce', 'bootstrap', 'capacity', 'swarmKeyFile', 'querySelfIntervalMs', 'api'])
+const TOP_FIELDS = new Set(['listen', 'announce', 'bootstrap', 'capacity', 'swarmKeyFile', 'querySelfIntervalMs', 'checkIntervalMs', 'leaseMs', 'repairAfterLost', 'api'])
 const API_FIELDS = new Set(['host', 'port', 'allowRemote'])
 
 function isRecord (value: unknown): value is Record<string, unknown> {
@@ -110,6 +124,32 @@ export function validateConfig (raw: unknown, path: string): ShoalConfig {
     }
     config.querySelfIntervalMs = v as number | null
   }
+  if (raw.checkIntervalMs !== undefined) {
+    const v = raw.checkIntervalMs
+    if (v !== null && (!Number.isSafeInteger(v) || ((v as number) !== 0 && (v as number) < MIN_CHECK_INTERVAL_MS))) {
+      throw new ConfigError(`checkIntervalMs must be a number of milliseconds >= ${MIN_CHECK_INTERVAL_MS}, 0 (no periodic check) or null`, path, 'checkIntervalMs')
+    }
+    config.checkIntervalMs = v as number | null
+  }
+  if (raw.leaseMs !== undefined) {
+    const v = raw.leaseMs
+    if (v !== null && (!Number.isSafeInteger(v) || (v as number) < MIN_LEASE_MS)) {
+      throw new ConfigError(`leaseMs must be a number of milliseconds >= ${MIN_LEASE_MS}, or null`, path, 'leaseMs')
+    }
+    config.leaseMs = v as number | null
+  }
+  if (raw.repairAfterLost !== undefined) {
+    const v = raw.repairAfterLost
+    if (v !== null && (!Number.isSafeInteger(v) || (v as number) < 1)) {
+      throw new ConfigError('repairAfterLost must be an integer >= 1 (shards lost before a repair), or null', path, 'repairAfterLost')
+    }
+    config.repairAfterLost = v as number | null
+  }
+  const checkEvery = config.checkIntervalMs ?? DEFAULT_CHECK_INTERVAL_MS
+  const lease = config.leaseMs ?? DEFAULT_LEASE_MS
+  if (checkEvery > 0 && checkEvery >= lease) {
+    throw new ConfigError(`checkIntervalMs (${checkEvery} ms${config.checkIntervalMs === null ? ', the default' : ''}) must be shorter than leaseMs (${lease} ms${config.leaseMs === null ? ', the default' : ''}): leases would run out between checks and holders would drop the blocks`, path, 'checkIntervalMs')
+  }
   if (raw.api !== undefined) {
     if (!isRecord(raw.api)) throw new ConfigError('api must be an object', path, 'api')
     for (const key of Object.keys(raw.api)) {
@@ -156,6 +196,15 @@ export function applyOverrides (config: ShoalConfig, overrides: ConfigOverrides,
   if (overrides.swarmKeyFile !== undefined) out.swarmKeyFile = overrides.swarmKeyFile
   if (overrides.apiPort !== undefined) out.api.port = port(overrides.apiPort, 'api.port', path)
   return out
+}
+
+/** The periodic check's settings, for createNode: absent fields keep the node's defaults. */
+export function checkSettings (config: ShoalConfig): { checkIntervalMs?: number, leaseMs?: number, repairAfterLost?: number } {
+  return {
+    checkIntervalMs: config.checkIntervalMs ?? undefined,
+    leaseMs: config.leaseMs ?? undefined,
+    repairAfterLost: config.repairAfterLost ?? undefined
+  }
 }
 
 /** Capacity in bytes (validated already). */

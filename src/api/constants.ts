@@ -36,3 +36,8 @@ export const TOKEN_BYTES = 32
 export const SHUTDOWN_GRACE_MS = 10_000
 /** Longest name stored in the local index for a put. */
 export const MAX_NAME_CHARS = 1024
+
+/** Shortest `leaseMs` a config may set. */
+export const MIN_LEASE_MS = 1000
+/** Shortest `checkIntervalMs` a config may set (0, no periodic check, is allowed too). */
+export const MIN_CHECK_INTERVAL_MS = 1000

@@ -4,14 +4,16 @@
  * config, token, node, index, API, then `<dir>/api.json` telling clients where
  * the API listens. Stop order: refuse new requests, let those in flight finish
  * (SHUTDOWN_GRACE_MS), abort the rest (their puts roll back), stop the node,
- * remove api.json, release the lock.
+ * remove api.json, release the lock. While it runs, the node checks every
+ * tracked file every `checkIntervalMs` of the config (audits, lease renewal,
+ * repair) on its own.
  */
 import { unlink } from 'node:fs/promises'
 import { isIP } from 'node:net'
 import { logger as createLogger } from '@libp2p/logger'
 import { loadSwarmKey } from '../net/swarm-key.js'
 import { createNode } from '../node/index.js'
-import { applyOverrides, capacityBytes, configPath, loadConfig, swarmKeyPath } from './config.js'
+import { applyOverrides, capacityBytes, checkSettings, configPath, loadConfig, swarmKeyPath } from './config.js'
 import { SHUTDOWN_GRACE_MS } from './constants.js'
 import { apiInfoPath, readApiInfo } from './daemon-info.js'
 import { initDataDir } from './data-dir.js'
@@ -23,7 +25,7 @@ import { createApiServer } from './server.js'
 import { ensureToken, tokenIsExposed, tokenPath } from './token.js'
 import type { ConfigOverrides, ShoalConfig } from './config.js'
 import type { ApiInfo } from './daemon-info.js'
-import type { ShoalNode } from '../node/index.js'
+import type { CheckOutcome, ShoalNode } from '../node/index.js'
 
 export interface DaemonInit {
   dir: string
@@ -35,6 +37,12 @@ export interface DaemonInit {
   version: string
   /** How long requests in flight may run on after stop() is called. Default SHUTDOWN_GRACE_MS. */
   shutdownGraceMs?: number
+  /**
+   * Called after each periodic check of a tracked file (every
+   * `checkIntervalMs` of the config): the node's CheckReport, or why the file
+   * could not be checked. A throwing listener is ignored. Default: none.
+   */
+  onCheck?: (outcome: CheckOutcome) => void
 }
 
 export interface Daemon {
@@ -96,7 +104,9 @@ export async function startDaemon (init: DaemonInit): Promise<Daemon> {
       announce: config.announce.length > 0 ? config.announce : undefined,
       bootstrap: config.bootstrap,
       swarmKey,
-      querySelfIntervalMs: config.querySelfIntervalMs ?? undefined
+      querySelfIntervalMs: config.querySelfIntervalMs ?? undefined,
+      ...checkSettings(config),
+      onCheck: init.onCheck
     })
     await node.start()
     cleanups.push(async () => { await node.stop() })

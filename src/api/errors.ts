@@ -125,6 +125,18 @@ export class FileNotIndexedError extends ApiError {
   }
 }
 
+/** A handle that is not among the files the node checks periodically (`untrack`). */
+export class FileNotTrackedError extends ApiError {
+  static override readonly code = 'ERR_FILE_NOT_TRACKED'
+  override readonly code = 'ERR_FILE_NOT_TRACKED'
+  readonly manifest: string
+  constructor (manifest: string, options: ApiErrorOptions = {}) {
+    super(`the file with manifest ${manifest} is not tracked by this node`, options)
+    this.name = 'FileNotTrackedError'
+    this.manifest = manifest
+  }
+}
+
 /** The daemon is shutting down and takes no new work. */
 export class ShuttingDownError extends ApiError {
   static override readonly code = 'ERR_SHUTTING_DOWN'

@@ -21,6 +21,7 @@ const STATUS: Record<string, number> = {
   InvalidJsonError: 400,
   ManifestNotFoundError: 404,
   FileNotIndexedError: 404,
+  FileNotTrackedError: 404,
   RouteNotFoundError: 404,
   BodyTooLargeError: 413,
   UnsupportedMediaTypeError: 415,

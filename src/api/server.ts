@@ -10,6 +10,7 @@ import { MAX_JSON_BODY_BYTES, MAX_PARAM_CHARS } from './constants.js'
 import { ShuttingDownError, UnauthorizedError } from './errors.js'
 import { toHttpError } from './http-errors.js'
 import { Operations } from './operations.js'
+import { registerCheckRoutes } from './routes-check.js'
 import { registerFileRoutes } from './routes-files.js'
 import { registerNodeRoutes } from './routes-node.js'
 import { registerOpRoutes } from './routes-ops.js'
@@ -90,5 +91,6 @@ export function createApiServer (init: ApiServerInit): ApiServer {
   registerNodeRoutes(app, ctx)
   registerFileRoutes(app, ctx)
   registerOpRoutes(app, ctx)
+  registerCheckRoutes(app, ctx)
   return { app, operations, refuseNew: () => { refusing = true } }
 }

@@ -43,6 +43,8 @@ export function describeError (error: unknown, dir: string, dirFlag = ''): Descr
       return d('no reachable peer has this file\'s manifest: check the handle, and that the peers holding the file are online (`shoal peers`)')
     case 'FileNotIndexedError':
       return d('`shoal ls` lists the files this node put')
+    case 'FileNotTrackedError':
+      return d('`shoal tracked` lists the files this daemon checks')
     case 'InvalidHandleError':
       return d('a handle looks like shoal:bafkrei…#key, exactly as `shoal put` printed it', `malformed handle: ${err.message}`)
     case 'MissingKeyError':

@@ -1,6 +1,7 @@
 /** The `shoal` command tree (commander). */
 import { Command } from 'commander'
 import { registerBench } from './commands/bench.js'
+import { registerCheckCommands } from './commands/check.js'
 import { registerDaemon } from './commands/daemon.js'
 import { registerFileCommands } from './commands/files.js'
 import { registerGet } from './commands/get.js'
@@ -38,6 +39,7 @@ export function createProgram (ctx: CommandContext): Command {
   registerPut(program, ctx)
   registerGet(program, ctx)
   registerFileCommands(program, ctx)
+  registerCheckCommands(program, ctx)
   registerNetworkCommands(program, ctx)
   registerBench(program, ctx)
   registerSimulate(program, ctx)

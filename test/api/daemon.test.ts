@@ -17,7 +17,7 @@ import { createNode } from '../../src/node/index.js'
 import { removeDir, tempDir, writeTestConfig } from '../cli/helpers.js'
 import { waitForRoutingTable } from './helpers.js'
 import type { Daemon } from '../../src/api/daemon.js'
-import type { ShoalNode } from '../../src/node/index.js'
+import type { CheckOutcome, ShoalNode } from '../../src/node/index.js'
 
 const daemons: Daemon[] = []
 const nodes: ShoalNode[] = []
@@ -99,6 +99,31 @@ describe('one daemon per data directory', () => {
     const daemon = await start(dir)
     expect(JSON.parse(await readFile(join(dir, 'daemon.lock'), 'utf8')).pid).toBe(process.pid)
     expect(daemon.api.port).toBeGreaterThan(0)
+  })
+})
+
+describe('the periodic check\'s config', () => {
+  it('refuses a check interval as long as the lease before taking the lock, naming the field', async () => {
+    const dir = await newDir({ checkIntervalMs: 60_000, leaseMs: 60_000 })
+    await expect(startDaemon({ dir, version: 't' })).rejects.toMatchObject({ name: 'ConfigError', field: 'checkIntervalMs', path: join(dir, 'config.json') })
+    await expect(readFile(join(dir, 'daemon.lock'))).rejects.toMatchObject({ code: 'ENOENT' })
+  })
+
+  it('checks tracked files on its own every checkIntervalMs, and tells onCheck', async () => {
+    const helper = await helperNode()
+    const dir = await newDir({ bootstrap: helper.multiaddrs, checkIntervalMs: 1000, leaseMs: 3_600_000 })
+    const outcomes: CheckOutcome[] = []
+    const daemon = await startDaemon({ dir, version: 't', onCheck: o => { outcomes.push(o) } })
+    daemons.push(daemon)
+    expect(daemon.config).toMatchObject({ checkIntervalMs: 1000, leaseMs: 3_600_000 })
+    await waitForRoutingTable(daemon.node)
+    const put = await (await connect(dir)).put(once1(Buffer.from('checked by the timer')), { preset: 'minimal', allowColocation: true })
+    const deadline = Date.now() + 10_000
+    while (!outcomes.some(o => o.manifest === put.manifest)) {
+      if (Date.now() > deadline) throw new Error('no periodic check of the file within 10 s')
+      await new Promise(resolve => setTimeout(resolve, 100))
+    }
+    expect(outcomes.find(o => o.manifest === put.manifest)).toMatchObject({ healthyShards: 3, lost: [], repair: null })
   })
 })
 

@@ -67,7 +67,8 @@ describe('token', () => {
   const routes: Array<[string, string, string?]> = [
     ['GET', '/v1/status'], ['GET', '/v1/peers'], ['GET', '/v1/files'], ['GET', `/v1/files/${encodeURIComponent(UNKNOWN)}`],
     ['PUT', '/v1/files', 'bytes'], ['POST', '/v1/files/stat', '{}'], ['POST', '/v1/files/verify', '{}'],
-    ['POST', '/v1/files/repair', '{}'], ['POST', '/v1/files/rm', '{}'], ['GET', '/v1/nowhere']
+    ['POST', '/v1/files/repair', '{}'], ['POST', '/v1/files/rm', '{}'], ['POST', '/v1/files/check', '{}'],
+    ['POST', '/v1/files/track', '{}'], ['POST', '/v1/files/untrack', '{}'], ['GET', '/v1/tracked'], ['GET', '/v1/nowhere']
   ]
 
   it('is required on every route: 401 saying where the token lives', async () => {
@@ -147,7 +148,7 @@ describe('bad requests', () => {
       expect(res.status, handle).toBe(400)
       expect(res.json.error.name).toBe('InvalidHandleError')
       expect((await call('GET', `/v1/files/${encodeURIComponent(handle)}`)).json.error.name).toBe('InvalidHandleError')
-      for (const op of ['verify', 'repair', 'rm']) {
+      for (const op of ['verify', 'repair', 'rm', 'check', 'track', 'untrack']) {
         expect((await call('POST', `/v1/files/${op}`, { body: JSON.stringify({ handle }), headers: json })).status).toBe(400)
       }
     }
@@ -163,6 +164,12 @@ describe('bad requests', () => {
     const rm = await call('POST', '/v1/files/rm', { body: JSON.stringify({ handle: UNKNOWN }), headers: json })
     expect(rm.status).toBe(404)
     expect(rm.json.error.name).toBe('FileNotIndexedError')
+    const check = await call('POST', '/v1/files/check', { body: JSON.stringify({ handle: UNKNOWN }), headers: json })
+    expect(check.status).toBe(404)
+    expect(check.json.error).toMatchObject({ name: 'ManifestNotFoundError', manifest: UNKNOWN.slice(6) })
+    const untrack = await call('POST', '/v1/files/untrack', { body: JSON.stringify({ handle: UNKNOWN }), headers: json })
+    expect(untrack.status).toBe(404)
+    expect(untrack.json.error).toMatchObject({ name: 'FileNotTrackedError', manifest: UNKNOWN.slice(6) })
   })
 
   it('unknown route: 404', async () => {
@@ -220,6 +227,28 @@ describe('files', () => {
       .rejects.toMatchObject({ name: 'NotEnoughPeersError', status: 503, fields: { needed: 5, found: 0 } }) // no room for a 256 MiB file's shard
     expect(sent).toBeLessThan(total / 4)
     expect((await client.status()).peerId).toBe(daemon.node.peerId) // still serving
+  })
+
+  it('check audits every holder (no key needed); a put file is tracked, and track/untrack/tracked round-trip', async () => {
+    const put = await client.put(bytesOf(randomBytes(300_000)), { preset: 'minimal', allowColocation: true, name: 'checked.bin' })
+    expect(await client.tracked()).toContain(put.manifest) // tracked by the put itself
+    const report = await client.check(`shoal:${put.manifest}`)
+    expect(report).toMatchObject({ manifest: put.manifest, dataShards: 2, parityShards: 1, healthyShards: 3, health: 1, lost: [], repair: null })
+    expect(report.error).toBeUndefined()
+    expect(report.audits.map(a => [a.shard, a.outcome]).sort()).toEqual([[0, 'passed'], [1, 'passed'], [2, 'passed']])
+    expect(report.audits.every(a => a.peerId === daemon.node.peerId && a.challenged.length === 1)).toBe(true)
+
+    expect(await client.untrack(put.handle)).toEqual({ manifest: put.manifest })
+    expect(await client.tracked()).not.toContain(put.manifest)
+    await expect(client.untrack(put.handle)).rejects.toMatchObject({ name: 'FileNotTrackedError', status: 404, fields: { manifest: put.manifest } })
+    expect(await client.track(`shoal:${put.manifest}`)).toEqual({ manifest: put.manifest, added: true })
+    expect(await client.track(put.handle)).toEqual({ manifest: put.manifest, added: false })
+    const tracked = await client.tracked()
+    expect(tracked.filter(m => m === put.manifest)).toHaveLength(1)
+    expect(tracked).toEqual([...tracked].sort())
+    // rm stops the check too
+    await client.remove(put.handle)
+    expect(await client.tracked()).not.toContain(put.manifest)
   })
 
   it('status reports this peer, its capacity and the network total', async () => {

@@ -6,10 +6,12 @@ import { stat, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { parseBytes } from '../../src/api/bytes.js'
-import { validateConfig } from '../../src/api/config.js'
+import { checkSettings, validateConfig } from '../../src/api/config.js'
 import { resolveDir } from '../../src/api/dir.js'
 import { CommandContext } from '../../src/cli/context.js'
 import { createProgress } from '../../src/cli/progress.js'
+import { renderCheck, stillLost } from '../../src/cli/commands/check.js'
+import { checkNotice } from '../../src/cli/commands/daemon.js'
 import { createProgram } from '../../src/cli/program.js'
 import { bar, formatBytes } from '../../src/cli/render.js'
 import { Capture, removeDir, run, tempDir } from './helpers.js'
@@ -33,7 +35,7 @@ describe('command tree', () => {
 
   it('has every command of issue 4', () => {
     const names = all.map(c => c.path.join(' '))
-    for (const name of ['init', 'daemon', 'put', 'get', 'stat', 'ls', 'rm', 'verify', 'repair', 'status', 'peers', 'bench', 'bench codec']) {
+    for (const name of ['init', 'daemon', 'put', 'get', 'stat', 'ls', 'rm', 'verify', 'repair', 'check', 'track', 'untrack', 'tracked', 'status', 'peers', 'bench', 'bench codec']) {
       expect(names).toContain(name)
     }
   })
@@ -82,7 +84,9 @@ describe('usage errors exit 2', () => {
     ['data shards alone', ['put', 'x', '--data-shards', '2'], /--data-shards and --parity-shards go together/],
     ['preset and shards', ['put', 'x', '--preset', 'minimal', '--data-shards', '2', '--parity-shards', '1'], /not both/],
     ['bad api port', ['daemon', '--api-port', '99999'], /a port is an integer/],
-    ['get --json to stdout', ['get', 'shoal:x', '--json'], /--json needs -o FILE/]
+    ['get --json to stdout', ['get', 'shoal:x', '--json'], /--json needs -o FILE/],
+    ['check without a handle', ['check'], /missing required argument 'handle'/],
+    ['track without a handle', ['track'], /missing required argument 'handle'/]
   ]
   for (const [name, argv, message] of cases) {
     it(name, async () => {
@@ -103,7 +107,7 @@ describe('without a daemon', () => {
     const file = join(dir, 'f.txt')
     await import('node:fs/promises').then(async fs => { await fs.writeFile(file, 'hello') })
     const handle = 'shoal:bafkreiesgbaef5wflchquyq6vorl6y7kvufbqiklmara3yrw7yhhrnoinu'
-    for (const argv of [['status'], ['peers'], ['ls'], ['put', file], ['get', handle], ['stat', handle], ['verify', handle], ['repair', handle], ['rm', handle]]) {
+    for (const argv of [['status'], ['peers'], ['ls'], ['put', file], ['get', handle], ['stat', handle], ['verify', handle], ['repair', handle], ['rm', handle], ['check', handle], ['track', handle], ['untrack', handle], ['tracked']]) {
       const result = await run(['--dir', dir, ...argv])
       expect(result.code, argv[0]).toBe(1)
       expect(result.stderr).toContain('no daemon is running')
@@ -182,6 +186,34 @@ describe('config', () => {
     expect(validateConfig({}, 'c.json').capacity).toBe('10GiB')
   })
 
+  it('checks the periodic check\'s fields: checkIntervalMs, leaseMs, repairAfterLost', () => {
+    const defaults = validateConfig({}, 'c.json')
+    expect(defaults).toMatchObject({ checkIntervalMs: null, leaseMs: null, repairAfterLost: null })
+    expect(checkSettings(defaults)).toEqual({ checkIntervalMs: undefined, leaseMs: undefined, repairAfterLost: undefined }) // the node's defaults
+    const set = validateConfig({ checkIntervalMs: 60_000, leaseMs: 3_600_000, repairAfterLost: 2 }, 'c.json')
+    expect(checkSettings(set)).toEqual({ checkIntervalMs: 60_000, leaseMs: 3_600_000, repairAfterLost: 2 })
+    expect(validateConfig({ checkIntervalMs: 0, leaseMs: 5000 }, 'c.json').checkIntervalMs).toBe(0) // off: no lease to outrun
+    for (const [field, value] of [
+      ['checkIntervalMs', -1], ['checkIntervalMs', 10], ['checkIntervalMs', 1.5], ['checkIntervalMs', '1h'],
+      ['leaseMs', 0], ['leaseMs', -5], ['leaseMs', '30d'], ['leaseMs', 2 ** 60],
+      ['repairAfterLost', 0], ['repairAfterLost', 1.5], ['repairAfterLost', '2'], ['repairAfterLost', true]
+    ] as const) {
+      expect(() => validateConfig({ [field]: value }, 'c.json'), `${field}: ${String(value)}`).toThrow(expect.objectContaining({ name: 'ConfigError', field, path: 'c.json' }))
+    }
+    expect(() => validateConfig({ checkintervalms: 1000 }, 'c.json')).toThrow(expect.objectContaining({ name: 'ConfigError', field: 'checkintervalms' }))
+  })
+
+  it('refuses a check interval that is not shorter than the lease, defaults included', () => {
+    for (const raw of [
+      { checkIntervalMs: 60_000, leaseMs: 60_000 },
+      { checkIntervalMs: 120_000, leaseMs: 60_000 },
+      { leaseMs: 60_000 }, // against the default interval, 1 hour
+      { checkIntervalMs: 31 * 24 * 3600_000 } // against the default lease, 30 days
+    ]) {
+      expect(() => validateConfig(raw, 'c.json'), JSON.stringify(raw)).toThrow(expect.objectContaining({ name: 'ConfigError', field: 'checkIntervalMs', message: expect.stringContaining('shorter than leaseMs') }))
+    }
+  })
+
   it('parses sizes', () => {
     expect(parseBytes('10GiB')).toBe(10 * 1024 ** 3)
     expect(parseBytes('500MB')).toBe(500e6)
@@ -218,6 +250,45 @@ describe('rendering', () => {
     none.update(500)
     none.done()
     expect(pipe.text).toBe('')
+  })
+})
+
+describe('check reports', () => {
+  const audit = (shard: number, peerId: string, outcome: 'passed' | 'unreachable' | 'missing' | 'failed', reason?: string) =>
+    ({ shard, peerId, outcome, blocksClaimed: outcome === 'passed' ? 2 : 0, challenged: [], reason })
+  const base = { manifest: 'bafkreitest', dataShards: 2, parityShards: 1 }
+
+  it('shows each holder\'s audit, the health line, the repair, and whether shards are still lost', () => {
+    const repaired = {
+      ...base,
+      healthyShards: 2,
+      health: 0,
+      lost: [2],
+      audits: [audit(0, 'peerA', 'passed'), audit(1, 'peerB', 'passed'), audit(2, 'peerC', 'unreachable', 'connection refused')],
+      repair: { manifest: 'bafkreitest', healthyBefore: 2, healthyAfter: 3, repaired: [{ index: 2, holder: 'peerD' }], bytesFetched: 2048, bytesStored: 1024 }
+    }
+    const text = renderCheck(repaired)
+    expect(text).toMatch(/\n2\s+parity\s+peerC\s+UNREACHABLE\s+connection refused\n/)
+    expect(text).toMatch(/\n0\s+data\s+peerA\s+passed\n/)
+    expect(text).toContain('2/3 shards healthy, health 0.00, lost: 1 shard (#2)')
+    expect(text).toContain('repaired  1 shard (#2 -> peerD)')
+    expect(text).toMatch(/\nOK\n$/)
+    expect(stillLost(repaired)).toBe(0)
+
+    const failed = { ...repaired, repair: null, error: 'NotEnoughPeersError: not enough storage peers' }
+    expect(renderCheck(failed)).toContain('repair    FAILED: NotEnoughPeersError')
+    expect(renderCheck(failed)).toMatch(/DEGRADED: 1 shard still lost\n$/)
+    expect(stillLost(failed)).toBe(1)
+    const waiting = { ...repaired, repair: null, audits: [], healthyShards: 2 }
+    expect(renderCheck(waiting)).toContain('not yet')
+    expect(renderCheck(waiting)).toMatch(/\n2\s+parity\s+-\s+NO HOLDER/)
+  })
+
+  it('the daemon reports a periodic check only when it found a loss or failed', () => {
+    const healthy = { ...base, healthyShards: 3, health: 1, lost: [], audits: [], repair: null }
+    expect(checkNotice(healthy)).toBeUndefined()
+    expect(checkNotice({ ...healthy, healthyShards: 2, health: 0, lost: [1], error: 'NotEnoughPeersError: none' })).toBe('check bafkreitest: 1 shard lost (2/3 healthy); repair failed: NotEnoughPeersError: none')
+    expect(checkNotice({ manifest: 'bafkreitest', error: 'ManifestNotFoundError: gone' })).toBe('check bafkreitest: could not check: ManifestNotFoundError: gone')
   })
 })
 

@@ -1,6 +1,8 @@
 /** shoal daemon: run a peer and its local control API until SIGINT/SIGTERM. */
 import { InvalidArgumentError, Option } from 'commander'
+import { plural } from '../render.js'
 import { packageVersion } from '../version.js'
+import type { CheckOutcome } from '../../api/types.js'
 import type { CommandContext } from '../context.js'
 import type { Command } from 'commander'
 
@@ -17,6 +19,21 @@ function parsePort (value: string): number {
   const n = Number(value)
   if (!/^\d+$/.test(value) || n > 65535) throw new InvalidArgumentError('a port is an integer 0..65535')
   return n
+}
+
+/**
+ * A periodic check worth telling the daemon's owner about (a shard was lost,
+ * or the file could not be checked), as one line; undefined for a healthy file.
+ */
+export function checkNotice (outcome: CheckOutcome): string | undefined {
+  if (!('audits' in outcome)) return `check ${outcome.manifest}: could not check: ${outcome.error}`
+  if (outcome.lost.length === 0) return undefined
+  const n = outcome.dataShards + outcome.parityShards
+  const repair = outcome.repair
+  const what = repair !== null && repair.repaired.length > 0
+    ? `repaired ${plural(repair.repaired.length, 'shard')}, ${repair.healthyAfter}/${n} healthy now`
+    : outcome.error !== undefined ? `repair failed: ${outcome.error}` : 'not repaired yet (repairAfterLost)'
+  return `check ${outcome.manifest}: ${plural(outcome.lost.length, 'shard')} lost (${outcome.healthyShards}/${n} healthy); ${what}`
 }
 
 /** Resolves with the exit code once shutdown was asked for: 0 on the first signal, 1 when a second one forces the exit. */
@@ -61,6 +78,9 @@ export function registerDaemon (program: Command, ctx: CommandContext): void {
 Prints the version, PeerId, listen addresses and API address, then "daemon is ready".
 Clients find the API through <dir>/api.json and authenticate with <dir>/api.token.
 A data directory without a config is initialised first (as \`shoal init\` would).
+Every checkIntervalMs (config) it checks the files it tracks: audits their
+holders, renews their leases, repairs lost shards; a check that found a loss
+is reported on stderr (with --json: a {"event":"check"} line on stdout).
 Stop with Ctrl-C or SIGTERM: requests in flight get 10 s to finish, unfinished
 uploads are rolled back. A second Ctrl-C exits at once.
 Logs: DEBUG=shoal:* shoal daemon`)
@@ -82,6 +102,19 @@ Logs: DEBUG=shoal:* shoal daemon`)
             capacity: opts.capacity,
             swarmKeyFile: opts.swarmKey,
             apiPort: opts.apiPort
+          },
+          onCheck: outcome => {
+            const notice = checkNotice(outcome)
+            if (notice === undefined) return
+            if (ctx.json) {
+              const { manifest } = outcome
+              const fields = 'audits' in outcome
+                ? { healthyShards: outcome.healthyShards, health: outcome.health, lost: outcome.lost, repaired: outcome.repair?.repaired ?? [], error: outcome.error ?? null }
+                : { error: outcome.error }
+              void ctx.out(JSON.stringify({ event: 'check', manifest, ...fields }) + '\n')
+            } else {
+              void ctx.err(`${notice}\n`)
+            }
           }
         })
         for (const warning of daemon.warnings) await ctx.err(`warning: ${warning}\n`)
