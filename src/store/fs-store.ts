@@ -179,17 +179,19 @@ class FsShardStore implements ShardStore {
     const owner = options.owner
     const record = owner === undefined ? undefined : (this.ownerLog as OwnerLog).append(ownerLine(key, owner, storedAt))
     record?.catch(() => {}) // awaited below
+    // The time of an owned shard is in its record; an unowned one's is the file's mtime, set exactly.
+    const write = { signal: options.signal, mtimeMs: owner === undefined ? storedAt : undefined }
     let temp: string | undefined
     try {
       await this.fanOutsMade
       try {
-        temp = await writeTempFile(folder, bytes, { signal: options.signal, mtimeMs: storedAt })
+        temp = await writeTempFile(folder, bytes, write)
       } catch (err) {
         if (!isErrno(err, 'ENOENT')) throw err
         // the folder is missing (removed behind our back, or not made at start)
         await mkdir(folder, { recursive: true, mode: STORE_DIR_MODE })
         await fsyncDir(join(this.dir, SHARDS_DIR))
-        temp = await writeTempFile(folder, bytes, { signal: options.signal, mtimeMs: storedAt })
+        temp = await writeTempFile(folder, bytes, write)
       }
       await record
       throwIfAborted(options.signal)
