@@ -138,7 +138,12 @@ export function createMemory (bytes: number): WebAssembly.Memory {
     throw new InvalidArgumentError(`a wasm memory holds at most ${MAX_MEMORY_BYTES} bytes, ${bytes} asked`)
   }
   const pages = Math.max(STATIC_BYTES, Math.ceil(bytes / PAGE_BYTES) * PAGE_BYTES) / PAGE_BYTES
-  return new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true })
+  try {
+    return new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true })
+  } catch (err) {
+    // the engine's RangeError when the process cannot reserve that much
+    throw new InvalidArgumentError(`could not allocate ${pages * PAGE_BYTES} bytes of wasm memory`, { cause: err })
+  }
 }
 
 /** Writes a plan's coefficients and nibble tables where the kernel reads them. */
