@@ -17,6 +17,7 @@ import { parseHandle } from '../format/handle.js'
 import { LeaseTable } from '../store/leases.js'
 import { AuditLedger } from './audit.js'
 import { checkFile, TrackedFiles } from './check.js'
+import { loadManifest } from './manifest-lookup.js'
 import { ANNOUNCE_INTERVAL_MS, DEFAULT_CAPACITY_BYTES, DEFAULT_CHECK_INTERVAL_MS, DEFAULT_GC_INTERVAL_MS, DEFAULT_LEASE_MS, EARLY_ANNOUNCE_DELAYS_MS } from './constants.js'
 import { NodeNotStartedError } from './errors.js'
 import { Discovery, STORAGE_PROVIDER_CID } from './discovery.js'
@@ -122,8 +123,8 @@ export interface ShoalNode {
   check: (handle: string, options?: CheckOptions) => Promise<CheckReport>
   /** Checks every tracked file now, one after another (the periodic check, run at once). */
   checkAll: (options?: ProgressOptions) => Promise<CheckOutcome[]>
-  /** Adds a file to the periodic check (a handle without '#key' is enough). Files this node puts are tracked already. */
-  track: (handle: string) => Promise<void>
+  /** Adds a file to the periodic check (a handle without '#key' is enough); ManifestNotFoundError when no peer has its manifest. Files this node puts are tracked already. */
+  track: (handle: string, options?: ProgressOptions) => Promise<void>
   /** Removes a file from the periodic check: its leases are no longer renewed. */
   untrack: (handle: string) => Promise<boolean>
   /** Manifest CIDs of the tracked files. */
@@ -316,8 +317,11 @@ class Node implements ShoalNode, NodeContext {
     return await run
   }
 
-  async track (handle: string): Promise<void> {
-    await this.trackedFiles.add(parseHandle(handle).manifest.toString())
+  async track (handle: string, options: ProgressOptions = {}): Promise<void> {
+    this.requireStarted()
+    const manifest = parseHandle(handle).manifest
+    await loadManifest(this, manifest, options) // ManifestNotFoundError for a file nobody has
+    await this.trackedFiles.add(manifest.toString())
   }
 
   async untrack (handle: string): Promise<boolean> {
@@ -436,7 +440,7 @@ class Node implements ShoalNode, NodeContext {
 
   async repair (handle: string, options: RepairOptions = {}): Promise<RepairReport> {
     this.requireStarted()
-    return await repairFile(this, handle, options)
+    return await repairFile(this, handle, { leaseMs: this.init.leaseMs, challenges: this.init.auditChallenges, ...options })
   }
 
   async delete (handle: string, options: ProgressOptions = {}): Promise<DeleteReport> {

@@ -30,6 +30,14 @@ export interface SimPeer {
 }
 
 const CONVERGE_POLL_MS = 200
+/** Peers each routing table must hold before a large network counts as converged. */
+const MIN_ROUTING_PEERS = 5
+
+/** Peers in a node's DHT routing table (kad-dht keeps it on the service it returns). */
+function routingTableSize (peer: SimPeer): number {
+  const table = (peer.node.libp2p.services.dht as unknown as { routingTable?: { size: number } }).routingTable
+  return table?.size ?? 0
+}
 
 export class SimNetwork {
   readonly peers: SimPeer[] = []
@@ -96,6 +104,9 @@ export class SimNetwork {
     })
     await node.start()
     self = node.peerId
+    // Join now rather than on the bootstrap timer: a hundred peers started in
+    // a second would otherwise all dial peer 0 in the same instant.
+    await Promise.allSettled(via.map(async p => { await node.libp2p.dial(p.node.libp2p.peerId, { signal: AbortSignal.timeout(10_000) }) }))
     const peer = { index, node, store, liar, peerId: node.peerId, alive: true }
     this.peers.push(peer)
     return peer
@@ -115,23 +126,30 @@ export class SimNetwork {
   }
 
   /**
-   * Waits until `observer` knows every other live peer as a storage peer: a
-   * cheap look at its peer store first, then one round of capacity answers.
+   * Waits until `observer` knows `minKnown` other live peers as storage peers
+   * (default: all of them), and, when fewer than all are asked for, until
+   * every live peer's DHT routing table holds a few peers (a Kademlia peer
+   * keeps about 20 per distance bucket, not the whole network, so at 100 peers
+   * nobody knows everyone and nobody needs to). A cheap look at the peer store
+   * first, then one round of capacity answers.
    */
-  async converge (observer: SimPeer, timeoutMs: number, signal?: AbortSignal): Promise<void> {
+  async converge (observer: SimPeer, timeoutMs: number, signal?: AbortSignal, minKnown?: number): Promise<void> {
     const deadline = Date.now() + timeoutMs
     while (true) {
       signal?.throwIfAborted()
+      const others = this.alive().filter(p => p !== observer)
+      const want = Math.min(others.length, minKnown ?? others.length)
       const stored = await observer.node.libp2p.peerStore.all({ filters: [p => p.protocols.includes(SHARD_PROTOCOL)] })
       const ids = new Set(stored.map(p => p.id.toString()))
-      const others = this.alive().filter(p => p !== observer)
+      const live = (ids: Set<string>): number => others.filter(p => ids.has(p.peerId)).length
+      const tables = want === others.length || this.alive().every(p => routingTableSize(p) >= Math.min(others.length, MIN_ROUTING_PEERS))
       let known = new Set<string>()
-      if (others.every(p => ids.has(p.peerId))) {
+      if (tables && live(ids) >= want) {
         known = new Set((await observer.node.peers({ signal })).map(p => p.peerId))
-        if (others.every(p => known.has(p.peerId))) return
+        if (live(known) >= want) return
       }
       if (Date.now() > deadline) {
-        throw new Error(`peers did not find each other within ${timeoutMs} ms (${Math.max(known.size, ids.size)} of ${others.length} known)`)
+        throw new Error(`peers did not find each other within ${timeoutMs} ms (${Math.max(live(known), live(ids))} of ${want} wanted known${tables ? '' : '; some DHT routing tables still nearly empty'})`)
       }
       await new Promise(resolve => setTimeout(resolve, CONVERGE_POLL_MS))
     }

@@ -34,6 +34,12 @@ import type { Manifest } from '../format/manifest.js'
 import type { CheckReport } from '../node/check.js'
 
 const CONVERGE_TIMEOUT_MS = 120_000
+/**
+ * Up to this many peers the owner waits to know every other peer (placement
+ * then sees the whole network, and a seed replays exactly); above it, to know
+ * 4n of them, with every routing table filled a little.
+ */
+const FULL_VIEW_PEERS = 32
 const FETCH_TIMEOUT_MS = 3_000
 
 interface SimFile {
@@ -93,7 +99,8 @@ export async function simulate (options: SimulateOptions = {}): Promise<SimRepor
     const started = Date.now()
     for (let i = 0; i < peers; i++) await net.add()
     const owner = net.peers[0] // puts, reads and repairs; never killed
-    await net.converge(owner, CONVERGE_TIMEOUT_MS, options.signal)
+    const minKnown = peers <= FULL_VIEW_PEERS ? undefined : 4 * n
+    await net.converge(owner, CONVERGE_TIMEOUT_MS, options.signal, minKnown)
     report.convergenceMs = Date.now() - started
     emit(options, { type: 'sim:converged', detail: { ms: report.convergenceMs } })
 
@@ -106,7 +113,7 @@ export async function simulate (options: SimulateOptions = {}): Promise<SimRepor
     }
     emit(options, { type: 'sim:stored', detail: { files: fileCount, ms: Date.now() - stored } })
 
-    const ctx: StepContext = { net, owner, files, k, m, rng, options, report }
+    const ctx: StepContext = { net, owner, files, k, m, rng, options, report, minKnown }
     await step(ctx, 'all files stored', async () => ({}))
     await SCENARIO_STEPS[scenario](ctx)
     report.ok = report.steps.every(s => s.ok)
@@ -127,6 +134,8 @@ interface StepContext {
   rng: ReturnType<typeof random>
   options: SimulateOptions
   report: SimReport
+  /** Storage peers the owner must know to call the network converged (undefined: all). */
+  minKnown: number | undefined
 }
 
 interface StepEffects {
@@ -253,7 +262,7 @@ async function churnScenario (ctx: StepContext): Promise<void> {
       const victim = candidates[ctx.rng.int(candidates.length)]
       const lost = await killPeers(ctx, [victim])
       await ctx.net.add()
-      await ctx.net.converge(ctx.owner, CONVERGE_TIMEOUT_MS, ctx.options.signal)
+      await ctx.net.converge(ctx.owner, CONVERGE_TIMEOUT_MS, ctx.options.signal, ctx.minKnown)
       const { reports: _, ...effects } = await periodicCheck(ctx)
       return { shardsLost: lost, ...effects }
     })
@@ -339,7 +348,7 @@ async function partitionScenario (ctx: StepContext): Promise<void> {
   })
   await step(ctx, 'the partition heals', async () => {
     await ctx.net.heal(ctx.owner)
-    await ctx.net.converge(ctx.owner, CONVERGE_TIMEOUT_MS, ctx.options.signal)
+    await ctx.net.converge(ctx.owner, CONVERGE_TIMEOUT_MS, ctx.options.signal, ctx.minKnown)
     return {}
   })
   await step(ctx, 'the periodic check after healing: every shard healthy, nothing to repair', async () => {
