@@ -11,7 +11,7 @@ import { Key } from 'interface-datastore'
 import { DEFAULT_LEASE_MS, DEFAULT_REPAIR_AFTER_LOST } from './constants.js'
 import { emit } from './events.js'
 import { loadManifest } from './manifest-lookup.js'
-import { repairFile, shardHealth } from './repair.js'
+import { auditedHealth, repairFile } from './repair.js'
 import type { AuditResult } from './audit.js'
 import type { NodeContext } from './context.js'
 import type { ProgressOptions } from './events.js'
@@ -51,7 +51,7 @@ export async function checkFile (ctx: NodeContext, handleText: string, options: 
   const k = manifest.dataShards
   const n = k + manifest.parityShards
   const leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS
-  const health = await shardHealth(ctx, manifest, { signal: options.signal, leaseMs, challenges: options.challenges, manifestCid: handle.manifest })
+  const health = await auditedHealth(ctx, handle.manifest, manifest, { signal: options.signal, leaseMs, challenges: options.challenges })
   const lost = health.healthyHolder.flatMap((h, i) => h === null ? [i] : [])
   const healthy = n - lost.length
   const report: CheckReport = {
@@ -66,7 +66,7 @@ export async function checkFile (ctx: NodeContext, handleText: string, options: 
   }
   if (lost.length > 0 && lost.length >= (options.repairAfterLost ?? DEFAULT_REPAIR_AFTER_LOST)) {
     try {
-      report.repair = await repairFile(ctx, `shoal:${handle.manifest.toString()}`, { signal: options.signal, onProgress: options.onProgress, health, leaseMs, threshold: n - 1 })
+      report.repair = await repairFile(ctx, `shoal:${handle.manifest.toString()}`, { signal: options.signal, onProgress: options.onProgress, health, manifest, leaseMs, threshold: n - 1 })
     } catch (err) {
       options.signal?.throwIfAborted()
       report.error = `${(err as Error).name}: ${(err as Error).message}`

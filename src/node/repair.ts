@@ -20,6 +20,7 @@ import type { AuditOptions, ShardAudit } from './audit.js'
 import type { NodeContext } from './context.js'
 import type { GetOptions } from './get.js'
 import type { Manifest } from '../format/manifest.js'
+import type { CID } from 'multiformats/cid'
 
 export interface RepairOptions extends GetOptions {
   /** Repair when this many shards or fewer are healthy. Default: n - 1 (any loss). */
@@ -30,6 +31,8 @@ export interface RepairOptions extends GetOptions {
   challenges?: number | 'all'
   /** Health already measured (by the periodic check): not audited again. */
   health?: ShardHealth
+  /** The file's manifest, when the caller has it already. */
+  manifest?: Manifest
 }
 
 export interface RepairReport {
@@ -54,6 +57,11 @@ export interface ShardHealth {
   audits: ShardAudit[]
 }
 
+/** shardHealth with the options of a repair or a check: leases renewed on the holders that pass. */
+export async function auditedHealth (ctx: NodeContext, manifestCid: CID, manifest: Manifest, options: { signal?: AbortSignal, leaseMs: number, challenges?: number | 'all' }): Promise<ShardHealth> {
+  return await shardHealth(ctx, manifest, { signal: options.signal, leaseMs: options.leaseMs, challenges: options.challenges, manifestCid })
+}
+
 /** Who holds each shard now, by audit (manifest holders and DHT providers asked). */
 export async function shardHealth (ctx: NodeContext, manifest: Manifest, options: AuditOptions = {}): Promise<ShardHealth> {
   const audits = await auditFile(ctx, manifest, options)
@@ -63,11 +71,11 @@ export async function shardHealth (ctx: NodeContext, manifest: Manifest, options
 
 export async function repairFile (ctx: NodeContext, handleText: string, options: RepairOptions = {}): Promise<RepairReport> {
   const handle = parseHandle(handleText)
-  const manifest = await loadManifest(ctx, handle.manifest, options)
+  const manifest = options.manifest ?? await loadManifest(ctx, handle.manifest, options)
   const k = manifest.dataShards
   const n = k + manifest.parityShards
   const leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS
-  const { healthyHolder, holders } = options.health ?? await shardHealth(ctx, manifest, { signal: options.signal, leaseMs, challenges: options.challenges, manifestCid: handle.manifest })
+  const { healthyHolder, holders } = options.health ?? await auditedHealth(ctx, handle.manifest, manifest, { ...options, leaseMs })
   const healthy = healthyHolder.filter(h => h !== null).length
   const report: RepairReport = { manifest: handle.manifest.toString(), healthyBefore: healthy, healthyAfter: healthy, repaired: [], bytesFetched: 0, bytesStored: 0 }
   const threshold = options.threshold ?? n - 1
