@@ -1,0 +1,68 @@
+/**
+ * The lease table: leases only grow, expired() lists what ran out, remove()
+ * forgets, and with a datastore the table survives a reopen (the node's
+ * LevelDB in its data directory).
+ */
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { LevelDatastore } from 'datastore-level'
+import { afterEach, describe, expect, it } from 'vitest'
+import { shardCidFromDigest } from '../../src/format/cid.js'
+import { LeaseTable } from '../../src/store/leases.js'
+import { prng } from '../helpers/prng.js'
+
+const rand = prng(0x1ea5e)
+const cid = (): ReturnType<typeof shardCidFromDigest> => shardCidFromDigest(rand.bytes(32))
+
+describe('lease table', () => {
+  const dirs: string[] = []
+  afterEach(async () => {
+    for (const dir of dirs.splice(0)) await rm(dir, { recursive: true, force: true })
+  })
+
+  it('extends but never shortens; lists and forgets expired leases', async () => {
+    const table = new LeaseTable()
+    const [a, b, c] = [cid(), cid(), cid()]
+    await table.extend([a, b], 1000)
+    await table.extend([a], 500) // shorter: ignored
+    await table.extend([b], 3000)
+    expect(table.expiresAt(a)).toBe(1000)
+    expect(table.expiresAt(b)).toBe(3000)
+    expect(table.expiresAt(c)).toBeUndefined()
+    expect(table.expired(999)).toEqual([])
+    expect(table.expired(1001).map(String)).toEqual([a.toString()])
+    expect(table.expired(5000).map(String).sort()).toEqual([a.toString(), b.toString()].sort())
+    expect(table.expired(5000, 1)).toHaveLength(1)
+    await table.remove(a)
+    await table.remove(c) // not there: no-op
+    expect(table.expired(5000).map(String)).toEqual([b.toString()])
+    expect(table.size).toBe(1)
+  })
+
+  it('written through to a datastore, it survives a reopen', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'shoal-leases-'))
+    dirs.push(dir)
+    const [a, b] = [cid(), cid()]
+    const first = new LevelDatastore(dir)
+    await first.open()
+    const table = new LeaseTable(first)
+    await table.load()
+    await table.extend([a, b], 2000)
+    await table.extend([b], 9000)
+    await table.remove(a)
+    await first.close()
+
+    const second = new LevelDatastore(dir)
+    await second.open()
+    try {
+      const again = new LeaseTable(second)
+      await again.load()
+      expect(again.size).toBe(1)
+      expect(again.expiresAt(a)).toBeUndefined()
+      expect(again.expiresAt(b)).toBe(9000)
+    } finally {
+      await second.close()
+    }
+  })
+})
