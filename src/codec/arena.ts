@@ -6,7 +6,7 @@
  * front (its maximum is its size: it never grows, so the views handed out
  * never detach), laid out as
  *
- *   static | coefs (R*C) | tables (R*C*32) | lanes × lane | slots: (k + m) × stride
+ *   static | coefs (R*C) | tables (R*C*32) | control | lanes × lane | slots: (k + m) × stride
  *
  * where R × C is the largest plan it takes (m × k of the codec that made it),
  * a slot is one shard (`stride` = shard bytes rounded up to 64), and a lane is
@@ -17,6 +17,13 @@
  * Lane 0 is the calling thread's; a pool worker w uses lane w + 1. The plan
  * (coefficients and tables) is written once per call by the thread that starts
  * it, before any worker runs; workers only read it.
+ *
+ * A pool call cuts the byte range into chunks that the workers claim one at a
+ * time through the control block (an atomic compare-exchange on a word that
+ * also holds the call's sequence number, so a worker that wakes after its call
+ * is over claims nothing). A worker the OS runs late leaves its share to the
+ * others instead of holding the call up, and the worker that finishes the last
+ * chunk answers for all.
  *
  * The kernel reads and writes 16 bytes at a time; whole 16-byte blocks of each
  * shard run in place, and a tail of < 16 bytes goes through the lane's tail
@@ -42,6 +49,8 @@ export interface ArenaLayout {
   cols: number
   coefs: number
   tables: number
+  /** Pool call control: claim word (i64: call sequence << 32 | next chunk), chunks done (i32), failed (i32). */
+  control: number
   lanes: number
   laneBase: number
   laneBytes: number
@@ -86,6 +95,7 @@ export function arenaLayout (rows: number, cols: number, shards: number, shardBy
   let p = STATIC_BYTES
   const coefs = p; p = align64(p + rows * cols)
   const tables = p; p = align64(p + rows * cols * 32)
+  const control = p; p += 64
   const laneBase = p
   const laneBytes = align64(cols * 4) + align64(rows * 4) + cols * 16 + rows * 16 + CHECK_AREA_BYTES
   p = align64(p + lanes * laneBytes)
@@ -93,7 +103,7 @@ export function arenaLayout (rows: number, cols: number, shards: number, shardBy
   const stride = align64(shardBytes)
   p += shards * stride
   const checkChunk = Math.max(16, Math.floor(CHECK_AREA_BYTES / rows / 16) * 16)
-  return { rows, cols, coefs, tables, lanes, laneBase, laneBytes, checkChunk, slotBase, stride, shardBytes, shards, bytes: p }
+  return { rows, cols, coefs, tables, control, lanes, laneBase, laneBytes, checkChunk, slotBase, stride, shardBytes, shards, bytes: p }
 }
 
 function laneOffsets (layout: ArenaLayout, lane: number): LaneOffsets {
@@ -103,6 +113,21 @@ function laneOffsets (layout: ArenaLayout, lane: number): LaneOffsets {
   const tailOut = tailIn + layout.cols * 16
   const check = tailOut + layout.rows * 16
   return { inPtrs, outPtrs, tailIn, tailOut, check }
+}
+
+interface ArenaControl {
+  claim: BigUint64Array
+  done: Int32Array
+  failed: Int32Array
+}
+
+function arenaControl (memory: WebAssembly.Memory, layout: ArenaLayout): ArenaControl {
+  const buffer = memory.buffer as SharedArrayBuffer
+  return {
+    claim: new BigUint64Array(buffer, layout.control, 1),
+    done: new Int32Array(buffer, layout.control + 8, 1),
+    failed: new Int32Array(buffer, layout.control + 12, 1)
+  }
 }
 
 /**
@@ -115,10 +140,36 @@ export class ArenaRunner {
   private readonly u8: Uint8Array
   private readonly u32: Uint32Array
 
+  private readonly control: ArenaControl
+
   constructor (kernel: KernelName, memory: WebAssembly.Memory, private readonly layout: ArenaLayout) {
     this.exports = instantiateKernel(kernel, memory)
     this.u8 = new Uint8Array(memory.buffer)
     this.u32 = new Uint32Array(memory.buffer)
+    this.control = arenaControl(memory, layout)
+  }
+
+  /**
+   * Claims and runs chunks of a pool call until none is left (or the call is
+   * no longer `seq`). Returns 'last' when this thread finished the call's last
+   * chunk, and so must answer for it; 'more' otherwise.
+   */
+  runShared (pass: ArenaPass, lane: number, seq: number, chunk: number, size: number): 'last' | 'more' {
+    const { claim, done, failed } = this.control
+    const chunks = Math.ceil(size / chunk)
+    const tag = BigInt(seq) << 32n
+    for (;;) {
+      const word = Atomics.load(claim, 0)
+      if ((word & ~0xFFFFFFFFn) !== tag) return 'more'
+      const i = Number(word & 0xFFFFFFFFn)
+      if (i >= chunks) return 'more'
+      if (Atomics.compareExchange(claim, 0, word, word + 1n) !== word) continue
+      // after a failed compare the rest only needs counting
+      if (Atomics.load(failed, 0) === 0 && !this.run(pass, lane, i * chunk, Math.min(size, (i + 1) * chunk))) {
+        Atomics.store(failed, 0, 1)
+      }
+      if (Atomics.add(done, 0, 1) + 1 === chunks) return 'last'
+    }
   }
 
   /** Bytes [from, to) of every shard of the pass; with `compare`, true when every output already holds them. */
@@ -200,10 +251,13 @@ export class Arena {
   /** The last pass made, reused while the same call repeats (same plan, size and views). */
   private last: { plan: MatrixPlan, size: number, compare: boolean, shards: Array<Uint8Array | null>, pass: ArenaPass | null } | null = null
   private readonly runners = new Map<KernelName, ArenaRunner>()
+  private readonly control: ArenaControl
+  private seq = 0
 
   constructor (layout: ArenaLayout) {
     this.layout = layout
     this.memory = createMemory(layout.bytes)
+    this.control = arenaControl(this.memory, layout)
     const buffer = this.memory.buffer
     this.u8 = new Uint8Array(buffer)
     this.views = Array.from({ length: layout.shards }, (_, i) => new Uint8Array(buffer, layout.slotBase + i * layout.stride, layout.shardBytes))
@@ -273,6 +327,21 @@ export class Arena {
       zeros: plan.zeros.map(at),
       compare
     }
+  }
+
+  /** Opens a pool call on this arena's control block; returns its sequence number. */
+  openShared (): number {
+    this.seq = (this.seq + 1) >>> 0
+    const { claim, done, failed } = this.control
+    Atomics.store(done, 0, 0)
+    Atomics.store(failed, 0, 0)
+    Atomics.store(claim, 0, BigInt(this.seq) << 32n)
+    return this.seq
+  }
+
+  /** After a pool call: whether a compare found a difference. */
+  sharedFailed (): boolean {
+    return Atomics.load(this.control.failed, 0) !== 0
   }
 
   /**

@@ -25,6 +25,14 @@ export const DEFAULT_STRIPE_BYTES = 1024 * 1024
 export const POOL_MIN_SHARD_BYTES = 64 * 1024
 
 /**
+ * A pool call on zero-copy shards is cut into about this many chunks per
+ * worker (of at least POOL_MIN_CHUNK_BYTES per shard), claimed one at a time,
+ * so a worker the OS runs late leaves its share to the others.
+ */
+export const POOL_CHUNKS_PER_WORKER = 4
+export const POOL_MIN_CHUNK_BYTES = 16 * 1024
+
+/**
  * Arenas (allocShards): scratch per lane for verify's computed parity, and the
  * most pool workers one arena call can be split across unless the pool that
  * allocates it has more.

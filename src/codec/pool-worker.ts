@@ -34,11 +34,14 @@ parentPort?.on('message', (request: PoolRequest) => {
   let response: PoolResponse
   try {
     let result = true
+    if (request.op === 'arena') {
+      // answered only by the worker that finishes the call's last chunk
+      if (arenaRunner(request).runShared(request.pass, request.lane, request.seq, request.chunk, request.size) === 'more') return
+    }
     switch (request.op) {
       case 'encode': codec.encodeRange(request.shards, request.from, request.to); break
       case 'verify': result = codec.verifyRange(request.shards, request.from, request.to); break
       case 'rebuild': codec.rebuildRange(request.shards, request.job, request.from, request.to); break
-      case 'arena': result = arenaRunner(request).run(request.pass, request.lane, request.from, request.to); break
     }
     response = { id: request.id, ok: true, result }
   } catch (err) {

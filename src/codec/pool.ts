@@ -21,7 +21,7 @@ import { Worker } from 'node:worker_threads'
 import { logger } from '@libp2p/logger'
 import { arenaOf } from './arena.js'
 import { ReedSolomonCodec } from './codec.js'
-import { KERNEL_ALIGN_BYTES, POOL_MIN_SHARD_BYTES } from './constants.js'
+import { KERNEL_ALIGN_BYTES, POOL_CHUNKS_PER_WORKER, POOL_MIN_CHUNK_BYTES, POOL_MIN_SHARD_BYTES } from './constants.js'
 import { CodecError, InvalidArgumentError, PoolClosedError } from './errors.js'
 import { checkFullShards } from './validate.js'
 import type { Arena, ArenaLayout, ArenaPass } from './arena.js'
@@ -66,7 +66,11 @@ export type PoolRequest =
   | { id: number, op: 'encode' | 'verify', shards: Array<Uint8Array | null>, from: number, to: number }
   | { id: number, op: 'rebuild', shards: Array<Uint8Array | null>, from: number, to: number, job: RebuildJob }
   /** `memory` and `layout` come with the first call on an arena to each worker. */
-  | { id: number, op: 'arena', arena: number, memory?: WebAssembly.Memory, layout?: ArenaLayout, pass: ArenaPass, lane: number, from: number, to: number }
+  /**
+   * Claim chunks of `chunk` bytes of [0, size) from the arena's control block
+   * while it holds call `seq`; only the worker finishing the last chunk answers.
+   */
+  | { id: number, op: 'arena', arena: number, memory?: WebAssembly.Memory, layout?: ArenaLayout, pass: ArenaPass, lane: number, seq: number, chunk: number, size: number }
   /** The arena was garbage collected on the calling thread: forget it. No response. */
   | { id: number, op: 'drop', arena: number }
 export type PoolResponse =
@@ -207,20 +211,24 @@ class WorkerPool implements CodecPool {
       if (this.closed !== null) throw this.closed
       const pass = arena.pass(plan, shards, size, compare)
       if (pass === null) return undefined
-      const parts = Math.min(this.workers, arena.layout.lanes - 1)
-      if (parts < 1) return arena.runner(this.kernel).run(pass, 0, 0, size)
-      const part = Math.ceil(size / parts / KERNEL_ALIGN_BYTES) * KERNEL_ALIGN_BYTES
-      const calls: Array<Promise<boolean>> = []
-      for (let w = 0, from = 0; from < size; w++, from += part) {
-        calls.push(this.call(this.threads[w], this.arenaRequest(arena, w, pass, from, Math.min(size, from + part))))
+      const workers = Math.min(this.workers, arena.layout.lanes - 1)
+      if (workers < 1) return arena.runner(this.kernel).run(pass, 0, 0, size)
+      const chunk = Math.max(POOL_MIN_CHUNK_BYTES, Math.ceil(size / (workers * POOL_CHUNKS_PER_WORKER) / KERNEL_ALIGN_BYTES) * KERNEL_ALIGN_BYTES)
+      const workersUsed = Math.min(workers, Math.ceil(size / chunk))
+      const seq = arena.openShared()
+      const id = this.nextId++
+      const done = this.expect(id)
+      for (let w = 0; w < workersUsed; w++) {
+        this.threads[w].postMessage(this.arenaRequest(arena, w, { id, op: 'arena', arena: arena.id, pass, lane: w + 1, seq, chunk, size }))
       }
-      return (await Promise.all(calls)).every(Boolean)
+      await done
+      return !arena.sharedFailed()
     })
     return await (options.signal === undefined ? work : abortable(work, options.signal))
   }
 
-  private arenaRequest (arena: Arena, w: number, pass: ArenaPass, from: number, to: number): PoolRequest {
-    const request: PoolRequest = { id: this.nextId++, op: 'arena', arena: arena.id, pass, lane: w + 1, from, to }
+  /** Adds the arena's memory and layout to `request` when worker `w` has not seen the arena yet. */
+  private arenaRequest (arena: Arena, w: number, request: Extract<PoolRequest, { op: 'arena' }>): PoolRequest {
     if (!this.known[w].has(arena.id)) {
       if (this.known.every(set => !set.has(arena.id))) this.dropped.register(arena, arena.id)
       this.known[w].add(arena.id)
@@ -264,10 +272,16 @@ class WorkerPool implements CodecPool {
   }
 
   private async call (worker: Worker, request: PoolRequest): Promise<boolean> {
+    const answer = this.expect(request.id)
+    worker.postMessage(request)
+    return await answer
+  }
+
+  /** The answer to request `id`, from whichever worker gives it. */
+  private async expect (id: number): Promise<boolean> {
     return await new Promise<boolean>((resolve, reject) => {
-      this.pending.set(request.id, { resolve, reject })
+      this.pending.set(id, { resolve, reject })
       if (this.pending.size === 1) for (const t of this.threads) t.ref()
-      worker.postMessage(request)
     })
   }
 
