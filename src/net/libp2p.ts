@@ -13,7 +13,7 @@ import { ping, type Ping } from '@libp2p/ping'
 import { preSharedKey } from '@libp2p/pnet'
 import { tcp } from '@libp2p/tcp'
 import { yamux } from '@libp2p/yamux'
-import { createLibp2p, type ConnectionManagerInit, type Libp2p, type ServiceFactoryMap } from 'libp2p'
+import { createLibp2p, type ConnectionManagerInit, type ConnectionMonitorInit, type Libp2p, type ServiceFactoryMap } from 'libp2p'
 import { bootstrap, type Bootstrap } from './bootstrap.js'
 import {
   DEFAULT_LISTEN_ADDRESSES, DEFAULT_QUERY_SELF_INTERVAL_MS, KAD_PROTOCOL, PING_MAX_STREAMS,
@@ -62,6 +62,13 @@ export interface ShoalLibp2pInit<S extends ServiceMap = Record<string, unknown>>
   services?: ServiceFactoryMap<S>
   /** Logger for all components (tests may pass a prefixed one). Default: libp2p's `debug` logger. */
   logger?: ComponentLogger
+  /**
+   * libp2p's connection monitor (a ping on every connection every 10 s; a
+   * connection whose ping fails is closed). `{ enabled: false }` turns it off:
+   * the simulation does, where a hundred peers in one process would spend a
+   * core on pings. Default: libp2p's.
+   */
+  connectionMonitor?: ConnectionMonitorInit
   /** Refuses dials and connections by peer or address (libp2p's ConnectionGater). Default: allow all. */
   connectionGater?: ConnectionGater
   /** Start the node before returning. Default true. */
@@ -105,6 +112,7 @@ export async function createShoalLibp2p<S extends ServiceMap = Record<string, un
       }
     })],
     connectionGater: init.connectionGater,
+    connectionMonitor: init.connectionMonitor,
     connectionProtector: swarmKey == null ? undefined : preSharedKey({ psk: swarmKey }),
     connectionManager: {
       ...init.connectionManager,

@@ -41,7 +41,7 @@ import type { FileStat } from './stat.js'
 import type { RepairOptions, RepairReport } from './repair.js'
 import type { VerifyReport } from './verify.js'
 import type { Codec } from '../codec/index.js'
-import type { ShoalLibp2p } from '../net/libp2p.js'
+import type { ShoalLibp2p, ShoalLibp2pInit } from '../net/libp2p.js'
 import type { CapacityInfo } from '../net/shard-messages.js'
 import type { ShardService } from '../net/shard-service.js'
 import type { ShardStore, StoreStats } from '../store/types.js'
@@ -75,6 +75,8 @@ export interface ShoalNodeInit {
   logger?: ComponentLogger
   /** Refuses dials and connections by peer or address (libp2p's ConnectionGater): deny lists, or the simulation's partitions. */
   connectionGater?: ConnectionGater
+  /** Advanced: libp2p settings passed through (DHT, connection manager and monitor); see ShoalLibp2pInit. */
+  libp2p?: Pick<ShoalLibp2pInit, 'dht' | 'connectionManager' | 'connectionMonitor'>
   /** How long holders keep this node's blocks unless the periodic check renews them. Default 30 days. */
   leaseMs?: number
   /**
@@ -213,6 +215,7 @@ class Node implements ShoalNode, NodeContext {
         querySelfIntervalMs: this.init.querySelfIntervalMs,
         logger: this.init.logger,
         connectionGater: this.init.connectionGater,
+        ...this.init.libp2p,
         services: {
           shard: shardService({
             backend: {
