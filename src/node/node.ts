@@ -224,7 +224,7 @@ class Node implements ShoalNode, NodeContext {
               has: async (cid, options) => await store.has(cid, options),
               delete: async (cid, options) => {
                 const deleted = await store.delete(cid, options)
-                await this.leases.remove(cid)
+                this.leases.remove(cid)
                 return deleted
               },
               renew: async (cids, leaseMs, options) => await this.renewForPeer(cids, leaseMs, options),
@@ -263,13 +263,13 @@ class Node implements ShoalNode, NodeContext {
   private async storeForPeer (cid: CID, bytes: Uint8Array, options: { owner?: string, signal?: AbortSignal, leaseMs?: number }): Promise<void> {
     const own = this.leases.expiresAt(cid) === undefined && await this.store.has(cid, options)
     await this.store.put(cid, bytes, options)
-    if (!own) await this.leases.extend([cid], Date.now() + (options.leaseMs ?? DEFAULT_LEASE_MS))
+    if (!own) this.leases.extend([cid], Date.now() + (options.leaseMs ?? DEFAULT_LEASE_MS))
   }
 
   /** Extends the leases of the blocks held here (own blocks keep none); says which are held. */
   private async renewForPeer (cids: CID[], leaseMs: number, options: { signal?: AbortSignal }): Promise<boolean[]> {
     const held = await Promise.all(cids.map(async cid => await this.store.has(cid, options)))
-    await this.leases.extend(cids.filter((cid, i) => held[i] && this.leases.expiresAt(cid) !== undefined), Date.now() + leaseMs)
+    this.leases.extend(cids.filter((cid, i) => held[i] && this.leases.expiresAt(cid) !== undefined), Date.now() + leaseMs)
     return held
   }
 
@@ -279,7 +279,7 @@ class Node implements ShoalNode, NodeContext {
     for (const cid of this.leases.expired(Date.now())) {
       try {
         if (await this.store.delete(cid, { force: true })) collected++
-        await this.leases.remove(cid)
+        this.leases.remove(cid)
       } catch (err) {
         this.log.error('collecting %s failed: %s', cid, (err as Error).message)
       }
@@ -345,6 +345,7 @@ class Node implements ShoalNode, NodeContext {
     this.holders.clear()
     await this.node.stop()
     this.node = null
+    await this.leases.flush().catch(err => { this.log.error('writing leases failed: %s', (err as Error).message) })
     await this.datastore?.close().catch(() => {})
     this.datastore = null
     await this.shardStore?.stop()

@@ -9,8 +9,12 @@
  * stored through its local holder) are never collected.
  *
  * The table lives in memory and, given a datastore (the node's LevelDB in its
- * data directory), is written through to it under /shoal/leases/<cid>, so a
- * restarted node keeps its leases. Expiries are wall-clock ms since the epoch.
+ * data directory), is written behind to it under /shoal/leases/<cid>: changes
+ * gather for FLUSH_DELAY_MS and go out in one batch (a put of a thousand
+ * blocks is one LevelDB write, not a thousand), and `flush()` at stop writes
+ * what is left. A crash may lose the last changes; a block whose lease was
+ * lost that way has no lease and is kept, which errs on the safe side.
+ * Expiries are wall-clock ms since the epoch.
  */
 
 import { Key } from 'interface-datastore'
@@ -18,9 +22,15 @@ import { CID } from 'multiformats/cid'
 import type { Datastore } from 'interface-datastore'
 
 const PREFIX = '/shoal/leases/'
+/** How long changes gather before they are written. */
+const FLUSH_DELAY_MS = 100
 
 export class LeaseTable {
   private readonly expiry = new Map<string, number>()
+  /** Keys changed since the last write (their value in `expiry`, or gone: delete). */
+  private readonly dirty = new Set<string>()
+  private timer: ReturnType<typeof setTimeout> | undefined
+  private writing: Promise<void> = Promise.resolve()
 
   constructor (private readonly datastore?: Datastore) {}
 
@@ -42,28 +52,53 @@ export class LeaseTable {
     return this.expiry.get(cid.toString())
   }
 
-  /** Sets the leases of `cids` to at least `until`; writes the changed ones through in one batch. */
-  async extend (cids: CID[], until: number): Promise<void> {
-    const changed: string[] = []
+  /** Sets the leases of `cids` to at least `until`. */
+  extend (cids: CID[], until: number): void {
     for (const cid of cids) {
       const key = cid.toString()
       if ((this.expiry.get(key) ?? -Infinity) < until) {
         this.expiry.set(key, until)
-        changed.push(key)
+        this.changed(key)
       }
     }
-    if (this.datastore === undefined || changed.length === 0) return
-    const batch = this.datastore.batch()
-    const value = new TextEncoder().encode(String(until))
-    for (const key of changed) batch.put(new Key(PREFIX + key), value)
-    await batch.commit()
   }
 
-  /** Forgets the lease of `cid` (the block is gone, or is now this node's own). */
-  async remove (cid: CID): Promise<void> {
+  /** Forgets the lease of `cid` (the block is gone). */
+  remove (cid: CID): void {
     const key = cid.toString()
-    if (!this.expiry.delete(key)) return
-    await this.datastore?.delete(new Key(PREFIX + key))
+    if (this.expiry.delete(key)) this.changed(key)
+  }
+
+  private changed (key: string): void {
+    if (this.datastore === undefined) return
+    this.dirty.add(key)
+    if (this.timer === undefined) {
+      this.timer = setTimeout(() => { void this.flush().catch(() => {}) }, FLUSH_DELAY_MS)
+      this.timer.unref()
+    }
+  }
+
+  /** Writes the changes not yet written, in one batch; resolves when they are durable in the datastore. */
+  async flush (): Promise<void> {
+    clearTimeout(this.timer)
+    this.timer = undefined
+    const datastore = this.datastore
+    if (datastore === undefined || this.dirty.size === 0) {
+      await this.writing
+      return
+    }
+    const keys = [...this.dirty]
+    this.dirty.clear()
+    const batch = datastore.batch()
+    const encoder = new TextEncoder()
+    for (const key of keys) {
+      const until = this.expiry.get(key)
+      if (until === undefined) batch.delete(new Key(PREFIX + key))
+      else batch.put(new Key(PREFIX + key), encoder.encode(String(until)))
+    }
+    // writes go out in order, so a later batch never lands before an earlier one
+    this.writing = this.writing.catch(() => {}).then(async () => { await batch.commit() })
+    await this.writing
   }
 
   /** Blocks whose lease ran out before `now`, at most `limit` of them. */

@@ -7,6 +7,7 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { LevelDatastore } from 'datastore-level'
+import { Key } from 'interface-datastore'
 import { afterEach, describe, expect, it } from 'vitest'
 import { shardCidFromDigest } from '../../src/format/cid.js'
 import { LeaseTable } from '../../src/store/leases.js'
@@ -24,9 +25,9 @@ describe('lease table', () => {
   it('extends but never shortens; lists and forgets expired leases', async () => {
     const table = new LeaseTable()
     const [a, b, c] = [cid(), cid(), cid()]
-    await table.extend([a, b], 1000)
-    await table.extend([a], 500) // shorter: ignored
-    await table.extend([b], 3000)
+    table.extend([a, b], 1000)
+    table.extend([a], 500) // shorter: ignored
+    table.extend([b], 3000)
     expect(table.expiresAt(a)).toBe(1000)
     expect(table.expiresAt(b)).toBe(3000)
     expect(table.expiresAt(c)).toBeUndefined()
@@ -34,13 +35,13 @@ describe('lease table', () => {
     expect(table.expired(1001).map(String)).toEqual([a.toString()])
     expect(table.expired(5000).map(String).sort()).toEqual([a.toString(), b.toString()].sort())
     expect(table.expired(5000, 1)).toHaveLength(1)
-    await table.remove(a)
-    await table.remove(c) // not there: no-op
+    table.remove(a)
+    table.remove(c) // not there: no-op
     expect(table.expired(5000).map(String)).toEqual([b.toString()])
     expect(table.size).toBe(1)
   })
 
-  it('written through to a datastore, it survives a reopen', async () => {
+  it('written behind to a datastore in batches, it survives a reopen', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'shoal-leases-'))
     dirs.push(dir)
     const [a, b] = [cid(), cid()]
@@ -48,9 +49,14 @@ describe('lease table', () => {
     await first.open()
     const table = new LeaseTable(first)
     await table.load()
-    await table.extend([a, b], 2000)
-    await table.extend([b], 9000)
-    await table.remove(a)
+    table.extend([a, b], 2000)
+    table.extend([b], 9000)
+    table.remove(a)
+    // nothing written yet: the changes gather
+    let stored = 0
+    for await (const _ of first.queryKeys({ prefix: '/shoal/leases/' })) stored++
+    expect(stored).toBe(0)
+    await table.flush()
     await first.close()
 
     const second = new LevelDatastore(dir)
@@ -61,6 +67,12 @@ describe('lease table', () => {
       expect(again.size).toBe(1)
       expect(again.expiresAt(a)).toBeUndefined()
       expect(again.expiresAt(b)).toBe(9000)
+      // and the timer writes on its own, without flush()
+      const c = cid()
+      again.extend([c], 7000)
+      await new Promise(resolve => setTimeout(resolve, 300))
+      const value = await second.get(new Key(`/shoal/leases/${c.toString()}`))
+      expect(new TextDecoder().decode(value)).toBe('7000')
     } finally {
       await second.close()
     }
