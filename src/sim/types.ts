@@ -61,7 +61,10 @@ export interface SimReport {
   fileBytes: number
   dataShards: number
   parityShards: number
-  /** Time until every peer knew every other as a storage peer, ms. */
+  /**
+   * Time to start the peers and until the owner knew every other one as a
+   * storage peer (above 32 peers: 4n of them), ms.
+   */
   convergenceMs: number
   steps: SimStep[]
   /** Every step ok. */

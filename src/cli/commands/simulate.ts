@@ -91,7 +91,7 @@ placement predicts; 1 otherwise.`)
         : (event: SimEvent): void => {
             let line = ''
             if (event.type === 'sim:start') line = `starting ${event.detail.peers} peers on 127.0.0.1 (scenario ${event.detail.scenario}, seed ${event.detail.seed})\n`
-            if (event.type === 'sim:converged') line = `every peer found the others in ${(event.detail.ms / 1000).toFixed(1)} s\n`
+            if (event.type === 'sim:converged') line = `peers started and found each other in ${(event.detail.ms / 1000).toFixed(1)} s\n`
             if (event.type === 'sim:stored') line = `stored ${plural(event.detail.files, 'file')} of ${formatBytes(fileBytes)} in ${(event.detail.ms / 1000).toFixed(1)} s\n\n`
             if (event.type === 'sim:step') line = stepLine(event.detail)
             ctx.io.stdout.write(line)
