@@ -15,8 +15,25 @@ import { prng } from '../helpers/prng.js'
 import { collect, manifestOf, startNetwork, waitFor } from './network.js'
 import type { CheckOutcome, CheckReport } from '../../src/index.js'
 import type { TestNetwork } from './network.js'
+import type { ShardStore } from '../../src/store/index.js'
 
 const MiB = 1024 * 1024
+
+/** A store's methods bound to it, to override one of them. */
+function bind (store: ShardStore): ShardStore {
+  return {
+    start: async () => { await store.start() },
+    stop: async () => { await store.stop() },
+    put: async (cid, bytes, options) => { await store.put(cid, bytes, options) },
+    get: async (cid, options) => await store.get(cid, options),
+    has: async (cid, options) => await store.has(cid, options),
+    stat: async (cid, options) => await store.stat(cid, options),
+    delete: async (cid, options) => await store.delete(cid, options),
+    list: (options) => store.list(options),
+    stats: async (options) => await store.stats(options),
+    scrub: async (options) => await store.scrub(options)
+  }
+}
 
 describe('periodic check: audits, leases, repair', () => {
   let net: TestNetwork | undefined
@@ -76,6 +93,30 @@ describe('periodic check: audits, leases, repair', () => {
       const next = await owner.node.put(prng(43 + f).bytes(10_000), { preset: 'personal' })
       expect(next.holders).not.toContain(liarId)
     }
+  }, 120_000)
+
+  it('a holder that serves altered bytes as good (skipping its own hash check) fails its audit: the proof cannot match the manifest', async () => {
+    const forging = new Set<number>()
+    net = await startNetwork(7, {
+      init: { checkIntervalMs: 0, gcIntervalMs: 0 },
+      wrapStore: (i, store) => ({
+        ...bind(store),
+        get: async (cid, options) => {
+          const bytes = await store.get(cid, options)
+          if (!forging.has(i)) return bytes
+          const forged = bytes.slice()
+          forged[forged.length - 1] ^= 0x01 // far from any chunk an honest proof would need
+          return forged
+        }
+      })
+    })
+    const owner = net.peers[0]
+    const put = await owner.node.put(prng(47).bytes(600_000), { preset: 'personal' })
+    const index = put.holders.findIndex(h => h !== owner.node.peerId)
+    forging.add(net.peers.findIndex(p => p.node.peerId === put.holders[index]))
+    const report = await owner.node.check(put.handle, { repairAfterLost: Infinity })
+    expect(report.lost).toEqual([index])
+    expect(report.audits.find(a => a.peerId === put.holders[index])).toMatchObject({ outcome: 'failed', reason: expect.stringContaining('proof does not verify') })
   }, 120_000)
 
   it('the timer alone notices a dead holder and repairs the file', async () => {
