@@ -40,10 +40,15 @@ export interface Holder {
 
 /** This node's own store, with this node as owner; its blocks have no lease (kept until deleted). */
 export class LocalHolder implements Holder {
-  constructor (readonly peerId: string, private readonly shards: ShardStore, private readonly announce: (cid: CID) => Promise<void>) {}
+  /**
+   * @param claim called after each store: the block is this node's own now,
+   * so a lease another peer's store of the same bytes left on it must go.
+   */
+  constructor (readonly peerId: string, private readonly shards: ShardStore, private readonly announce: (cid: CID) => Promise<void>, private readonly claim: (cid: CID) => void = () => {}) {}
 
   async store (cid: CID, bytes: Uint8Array, options: HolderStoreOptions = {}): Promise<void> {
     await this.shards.put(cid, bytes, { owner: this.peerId, signal: options.signal })
+    this.claim(cid)
     if (options.announce === 'wait') await this.announce(cid)
     else if (options.announce === 'background') void this.announce(cid)
   }

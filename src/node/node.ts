@@ -373,7 +373,7 @@ class Node implements ShoalNode, NodeContext {
     let holder = this.holders.get(peerId)
     if (holder === undefined) {
       holder = peerId === this.peerId
-        ? new LocalHolder(peerId, this.store, async (cid) => { await this.provide(cid) })
+        ? new LocalHolder(peerId, this.store, async (cid) => { await this.provide(cid) }, (cid) => { this.leases.remove(cid) })
         : new RemoteHolder(this.libp2p, peerIdFromString(peerId))
       this.holders.set(peerId, holder)
     }

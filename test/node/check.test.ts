@@ -161,6 +161,23 @@ describe('periodic check: audits, leases, repair', () => {
     await expect(collect(owner.node.get(put.handle, { fetchTimeoutMs: 2000 }))).rejects.toMatchObject({ name: expect.stringMatching(/FileUnavailableError|ManifestNotFoundError/) })
   }, 120_000)
 
+  it('a block another peer leased here that this node then stores for itself is its own: never collected', async () => {
+    net = await startNetwork(2, { capacityBytes: i => i === 0 ? 0 : 64 * MiB, init: { leaseMs: 1000, checkIntervalMs: 0, gcIntervalMs: 0 } })
+    const [a, b] = net.peers
+    const data = prng(48).bytes(50_000)
+    // the same plaintext, unencrypted, in the same stripes: the same block CIDs
+    const options = { preset: 'minimal' as const, encrypt: false, allowColocation: true, stripeBytes: 64 * 1024 }
+    const fromA = await a.node.put(data, options) // every shard on b, leased for 1 s
+    const fromB = await b.node.put(data, options) // b stores the same blocks for itself
+    const manifestA = await manifestOf(net, fromA.handle)
+    const manifestB = await manifestOf(net, fromB.handle)
+    expect(manifestB.shards.map(s => s.blocks.map(String))).toEqual(manifestA.shards.map(s => s.blocks.map(String)))
+    await new Promise(resolve => setTimeout(resolve, 1300))
+    // only a's manifest copy goes: the blocks are b's own now
+    expect(await b.node.collectExpired()).toBe(1)
+    expect(Buffer.compare(await collect(b.node.get(fromB.handle)), data)).toBe(0)
+  }, 60_000)
+
   it('tracked files persist in the data directory', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'shoal-tracked-'))
     try {
