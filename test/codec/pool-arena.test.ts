@@ -5,6 +5,7 @@
  */
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { availableKernels, createCodec, createCodecPool, POOL_MIN_SHARD_BYTES } from '../../src/codec/index.js'
+import { arenaOf } from '../../src/codec/arena.js'
 import { WasmKernel } from '../../src/codec/loader.js'
 import { prng } from '../helpers/prng.js'
 import { expectSameShards } from './helpers.js'
@@ -103,6 +104,22 @@ describe('codec worker pool on zero-copy shards', () => {
     await rebuilt
     expectSameShards(lost, plain, 'after concurrent calls')
     expect(await pool.verify(shards)).toBe(true)
+  })
+
+  it('keeps working when the call sequence in the arena wraps around 2^32', async () => {
+    const pool = await start(4, 2, 2)
+    const shards = pool.allocShards(SIZE)
+    const rand = prng(0xB04)
+    for (let i = 0; i < 4; i++) rand.fill(shards[i])
+    const plain = shards.map(s => s.slice())
+    createCodec({ dataShards: 4, parityShards: 2 }).encode(plain)
+    ;(arenaOf(shards) as unknown as { seq: number }).seq = 0xFFFFFFFE
+    for (let call = 0; call < 3; call++) {
+      shards[4].fill(0)
+      shards[5].fill(0)
+      await pool.encode(shards)
+      expectSameShards(shards, plain, `call ${call}`)
+    }
   })
 
   it('rejects an aborted call; arena after arena works', async () => {
