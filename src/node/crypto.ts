@@ -14,8 +14,8 @@
  */
 
 import { AuthenticationError } from './errors.js'
+import { rechunk } from './rechunk.js'
 import type { webcrypto } from 'node:crypto'
-import type { Piece } from './rechunk.js'
 
 export const TAG_BYTES = 16
 export const FILE_KEY_BYTES = 32
@@ -43,48 +43,6 @@ async function importKey (key: Uint8Array, use: 'encrypt' | 'decrypt'): Promise<
   return await subtle.importKey('raw', key, { name: 'AES-GCM' }, false, [use])
 }
 
-/**
- * Like rechunk (pieces of exactly `size` bytes, the last one shorter, flagged
- * `last`; one empty last piece for an empty stream), but the pieces live in
- * two buffers used in turn: a piece is valid only until the next one is
- * requested. WebCrypto copies its input when encrypt/decrypt is called, so
- * the callers below are done with a piece before they ask for the next, and
- * no segment-sized buffer is allocated per segment.
- */
-async function * segments (source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, size: number, signal?: AbortSignal): AsyncGenerator<Piece> {
-  let held: Uint8Array | null = null // a full piece waiting to learn whether it is the last
-  let spare: Uint8Array | null = null
-  let buf: Uint8Array = new Uint8Array(size)
-  let fill = 0
-  for await (const chunk of source) {
-    signal?.throwIfAborted()
-    if (!(chunk instanceof Uint8Array)) throw new TypeError('byte streams yield Uint8Arrays')
-    let off = 0
-    while (off < chunk.length) {
-      const take = Math.min(size - fill, chunk.length - off)
-      buf.set(chunk.subarray(off, off + take), fill)
-      fill += take
-      off += take
-      if (fill === size) {
-        if (held !== null) {
-          yield { bytes: held, last: false }
-          spare = held // the caller is done with it
-        }
-        held = buf
-        buf = spare ?? new Uint8Array(size)
-        spare = null
-        fill = 0
-      }
-    }
-  }
-  if (fill > 0) {
-    if (held !== null) yield { bytes: held, last: false }
-    yield { bytes: buf.subarray(0, fill), last: true }
-  } else {
-    yield { bytes: held ?? new Uint8Array(0), last: true }
-  }
-}
-
 export interface CryptoStreamOptions {
   segmentBytes: number
   signal?: AbortSignal
@@ -93,7 +51,7 @@ export interface CryptoStreamOptions {
 export async function * encryptStream (source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, key: Uint8Array, options: CryptoStreamOptions): AsyncGenerator<Uint8Array> {
   const cryptoKey = await importKey(key, 'encrypt')
   let index = 0
-  for await (const piece of segments(source, options.segmentBytes, options.signal)) {
+  for await (const piece of rechunk(source, options.segmentBytes, options.signal, { recycle: true })) {
     const sealed = await subtle.encrypt({ name: 'AES-GCM', iv: nonce(index++, piece.last) }, cryptoKey, piece.bytes)
     yield new Uint8Array(sealed)
   }
@@ -106,7 +64,7 @@ export async function * encryptStream (source: AsyncIterable<Uint8Array> | Itera
 export async function * decryptStream (source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, key: Uint8Array, options: CryptoStreamOptions): AsyncGenerator<Uint8Array> {
   const cryptoKey = await importKey(key, 'decrypt')
   let index = 0
-  for await (const piece of segments(source, options.segmentBytes + TAG_BYTES, options.signal)) {
+  for await (const piece of rechunk(source, options.segmentBytes + TAG_BYTES, options.signal, { recycle: true })) {
     let plain: ArrayBuffer
     try {
       plain = await subtle.decrypt({ name: 'AES-GCM', iv: nonce(index, piece.last) }, cryptoKey, piece.bytes)

@@ -2,6 +2,11 @@
  * Cuts a byte stream into pieces of exactly `size` bytes (the last one shorter)
  * and says which piece is the last, looking one piece ahead. An empty stream
  * yields one empty, last piece. Memory: at most one piece plus one input chunk.
+ *
+ * With `recycle`, the pieces live in two buffers used in turn, so a piece is
+ * valid only until the next one is requested and no piece-sized buffer is
+ * allocated per piece: for consumers done with a piece before they ask for
+ * the next (encryption: WebCrypto copies its input when called).
  */
 
 export interface Piece {
@@ -9,9 +14,10 @@ export interface Piece {
   last: boolean
 }
 
-export async function * rechunk (source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, size: number, signal?: AbortSignal): AsyncGenerator<Piece> {
+export async function * rechunk (source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, size: number, signal?: AbortSignal, options: { recycle?: boolean } = {}): AsyncGenerator<Piece> {
   let held: Uint8Array | null = null // a full piece waiting to learn whether it is the last
-  let buf = new Uint8Array(size)
+  let spare: Uint8Array | null = null // with recycle: the buffer of the piece last yielded, free again
+  let buf: Uint8Array = new Uint8Array(size)
   let fill = 0
   for await (const chunk of source) {
     signal?.throwIfAborted()
@@ -23,9 +29,13 @@ export async function * rechunk (source: AsyncIterable<Uint8Array> | Iterable<Ui
       fill += take
       off += take
       if (fill === size) {
-        if (held !== null) yield { bytes: held, last: false }
+        if (held !== null) {
+          yield { bytes: held, last: false }
+          if (options.recycle === true) spare = held // the consumer is done with it
+        }
         held = buf
-        buf = new Uint8Array(size)
+        buf = spare ?? new Uint8Array(size)
+        spare = null
         fill = 0
       }
     }

@@ -299,6 +299,20 @@ describe('rechunk', () => {
     }), { seed: SEED, numRuns: 300 })
   })
 
+  it(`recycle: the same pieces, from two buffers used in turn (property, seed ${SEED})`, async () => {
+    await fc.assert(fc.asyncProperty(fc.array(fc.uint8Array({ maxLength: 40 }), { maxLength: 12 }), fc.integer({ min: 1, max: 17 }), async (chunks, size) => {
+      const plain = await pieces(chunks, size)
+      const recycled: Array<{ bytes: Uint8Array, last: boolean }> = []
+      const buffers = new Set<ArrayBufferLike>()
+      for await (const piece of rechunk(chunks, size, undefined, { recycle: true })) {
+        buffers.add(piece.bytes.buffer)
+        recycled.push({ bytes: piece.bytes.slice(), last: piece.last }) // done with it before the next
+      }
+      expect(recycled).toEqual(plain)
+      expect(buffers.size).toBeLessThanOrEqual(2)
+    }), { seed: SEED, numRuns: 200 })
+  })
+
   it('pieces do not alias the caller\'s chunks (the caller may reuse its buffer)', async () => {
     const buffer = new Uint8Array(8).fill(1)
     const seen: Uint8Array[] = []
