@@ -157,6 +157,10 @@ class Node implements ShoalNode, NodeContext {
   private trackedFiles = new TrackedFiles()
   /** The periodic check in progress; checks never overlap. */
   private checking: Promise<unknown> = Promise.resolve()
+  /** Rounds of checkAll running or waiting their turn. */
+  private checkRounds = 0
+  /** Aborted by stop(): ends a periodic check in progress. */
+  private stopping = new AbortController()
 
   constructor (init: ShoalNodeInit) {
     this.init = init
@@ -241,6 +245,7 @@ class Node implements ShoalNode, NodeContext {
       this.shardStore = null
       throw err
     }
+    this.stopping = new AbortController()
     this.discovery = new Discovery(this.node, this.log)
     this.log('started %s', this.peerId)
     if (this.capacityBytes > 0) {
@@ -250,7 +255,15 @@ class Node implements ShoalNode, NodeContext {
       this.timers.push(setInterval(announce, ANNOUNCE_INTERVAL_MS))
     }
     const checkEvery = this.init.checkIntervalMs ?? DEFAULT_CHECK_INTERVAL_MS
-    if (checkEvery > 0) this.timers.push(setInterval(() => { void this.checkAll().catch(err => { this.log.error('periodic check failed: %s', (err as Error).message) }) }, checkEvery))
+    if (checkEvery > 0) {
+      this.timers.push(setInterval(() => {
+        // a round still going when the next is due: skip this one rather than queue it
+        if (this.checkRounds > 0) return
+        void this.checkAll({ signal: this.stopping.signal }).catch(err => {
+          if (!this.stopping.signal.aborted) this.log.error('periodic check failed: %s', (err as Error).message)
+        })
+      }, checkEvery))
+    }
     const gcEvery = this.init.gcIntervalMs ?? DEFAULT_GC_INTERVAL_MS
     if (gcEvery > 0) this.timers.push(setInterval(() => { void this.collectExpired().catch(err => { this.log.error('collecting expired blocks failed: %s', (err as Error).message) }) }, gcEvery))
     for (const t of this.timers) t.unref()
@@ -299,6 +312,7 @@ class Node implements ShoalNode, NodeContext {
 
   async checkAll (options: ProgressOptions = {}): Promise<CheckOutcome[]> {
     this.requireStarted()
+    this.checkRounds++
     const run = this.checking.catch(() => {}).then(async () => {
       const outcomes: CheckOutcome[] = []
       for (const manifest of this.trackedFiles.list()) {
@@ -315,7 +329,7 @@ class Node implements ShoalNode, NodeContext {
         outcomes.push(outcome)
       }
       return outcomes
-    })
+    }).finally(() => { this.checkRounds-- })
     this.checking = run
     return await run
   }
@@ -338,6 +352,7 @@ class Node implements ShoalNode, NodeContext {
   async stop (): Promise<void> {
     if (this.node === null) return
     for (const t of this.timers.splice(0)) clearTimeout(t)
+    this.stopping.abort()
     await this.checking.catch(() => {})
     await this.discovery?.stop()
     this.discovery = null
