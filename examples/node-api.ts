@@ -1,6 +1,7 @@
 /**
  * The node API: start a small shoal network on this machine, store a file,
- * lose one of the peers holding it, and read it back.
+ * lose one of the peers holding it, read it back, and let the writer's check
+ * (the one its timer runs every hour) audit the holders and repair the file.
  *
  *   npx tsx examples/node-api.ts
  */
@@ -31,8 +32,8 @@ try {
   console.log(`stored ${stored.size} bytes as ${stored.dataShards}-of-${stored.dataShards + stored.parityShards}`)
   console.log(`handle ${stored.handle.slice(0, 24)}… survives ${stored.faultTolerance} lost peers`)
 
-  // Stop one peer that holds a shard (not the reader).
-  const victim = peers.find(p => p !== peers[1] && stored.holders.includes(p.peerId)) as ShoalNode
+  // Stop one peer that holds a shard (not the writer, not the reader).
+  const victim = peers.find(p => p !== peers[0] && p !== peers[1] && stored.holders.includes(p.peerId)) as ShoalNode
   await victim.stop()
   console.log('stopped one holder')
 
@@ -43,6 +44,13 @@ try {
 
   const stat = await peers[1].stat(stored.handle)
   console.log(`health ${stat.healthyShards}/${stat.shards.length} shards, survives ${stat.survivableFailures} more lost peers`)
+
+  // The writer tracks what it put: a check audits every holder (a Merkle-proof
+  // challenge each), renews their leases and rebuilds the lost shard elsewhere.
+  const check = await peers[0].check(stored.handle)
+  console.log(`check: ${check.healthyShards}/${stored.dataShards + stored.parityShards} shards passed their audit, repaired ${check.repair?.repaired.length ?? 0}`)
+  const after = await peers[1].stat(stored.handle)
+  console.log(`health after repair ${after.healthyShards}/${after.shards.length} shards`)
 } finally {
   await Promise.allSettled(peers.map(async p => { await p.stop() }))
 }
