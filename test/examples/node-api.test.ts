@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest'
 const run = promisify(execFile)
 
 describe('examples/node-api.ts', () => {
-  it('stores a file on six peers, loses one holder, reads it back, and the writer's check repairs it', async () => {
+  it('stores a file on six peers, loses one holder, reads it back, and the writer\'s check repairs it', async () => {
     const { stdout } = await run(process.execPath, ['--import', 'tsx', 'examples/node-api.ts'], { timeout: 90_000 })
     expect(stdout).toContain('stored 122000 bytes as 3-of-5')
     expect(stdout).toContain('survives 2 lost peers')
