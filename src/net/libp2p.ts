@@ -6,11 +6,13 @@
  * loopback through its rate limits, an optional private network, and a
  * bootstrap list dialled at start.
  */
+import { randomUUID } from 'node:crypto'
 import { noise } from '@chainsafe/libp2p-noise'
 import { identify, type Identify } from '@libp2p/identify'
 import { kadDHT, passthroughMapper, type KadDHT, type KadDHTInit } from '@libp2p/kad-dht'
 import { ping, type Ping } from '@libp2p/ping'
 import { preSharedKey } from '@libp2p/pnet'
+import { memory } from '@libp2p/memory'
 import { tcp } from '@libp2p/tcp'
 import { yamux } from '@libp2p/yamux'
 import { createLibp2p, type ConnectionManagerInit, type ConnectionMonitorInit, type Libp2p, type ServiceFactoryMap } from 'libp2p'
@@ -42,8 +44,14 @@ export interface ShoalLibp2pInit<S extends ServiceMap = Record<string, unknown>>
    * by the caller, closed by the caller after `stop()`). Default: in memory.
    */
   datastore?: Datastore
-  /** Listen addresses. Default ['/ip4/127.0.0.1/tcp/0']. */
+  /** Listen addresses. Default ['/ip4/127.0.0.1/tcp/0'] (with transport 'memory': a fresh /memory/<id>). */
   listen?: string[]
+  /**
+   * 'tcp' (default), or 'memory': @libp2p/memory, connections between nodes of
+   * this process only, with no sockets (noise and yamux still run). For
+   * simulations too large for the process's file descriptors.
+   */
+  transport?: 'tcp' | 'memory'
   /** Addresses to announce instead of the listen addresses. Default: the listen addresses. */
   announce?: string[]
   /** Multiaddrs (with /p2p/<id>) dialled once the node has started. Default none. */
@@ -100,10 +108,10 @@ export async function createShoalLibp2p<S extends ServiceMap = Record<string, un
     logger: init.logger,
     start: init.start ?? true,
     addresses: {
-      listen: init.listen ?? [...DEFAULT_LISTEN_ADDRESSES],
+      listen: init.listen ?? (init.transport === 'memory' ? [`/memory/${randomUUID()}`] : [...DEFAULT_LISTEN_ADDRESSES]),
       announce: init.announce
     },
-    transports: [tcp()],
+    transports: [init.transport === 'memory' ? memory() : tcp()],
     connectionEncrypters: [noise()],
     streamMuxers: [yamux({
       streamOptions: {

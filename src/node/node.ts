@@ -75,8 +75,8 @@ export interface ShoalNodeInit {
   logger?: ComponentLogger
   /** Refuses dials and connections by peer or address (libp2p's ConnectionGater): deny lists, or the simulation's partitions. */
   connectionGater?: ConnectionGater
-  /** Advanced: libp2p settings passed through (DHT, connection manager and monitor); see ShoalLibp2pInit. */
-  libp2p?: Pick<ShoalLibp2pInit, 'dht' | 'connectionManager' | 'connectionMonitor'>
+  /** Advanced: libp2p settings passed through (transport, DHT, connection manager and monitor); see ShoalLibp2pInit. */
+  libp2p?: Pick<ShoalLibp2pInit, 'transport' | 'dht' | 'connectionManager' | 'connectionMonitor'>
   /** How long holders keep this node's blocks unless the periodic check renews them. Default 30 days. */
   leaseMs?: number
   /**

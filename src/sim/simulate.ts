@@ -90,7 +90,12 @@ export async function simulate (options: SimulateOptions = {}): Promise<SimRepor
 
   const rng = random(seed)
   // Every block of every holder is challenged: the corrupt scenario must catch every flipped byte.
-  const net = new SimNetwork(seed, options.capacityBytes ?? 256 * 1024 * 1024, peers, { checkIntervalMs: 0, gcIntervalMs: 0, auditChallenges: 'all' })
+  const net = new SimNetwork(seed, options.capacityBytes ?? 256 * 1024 * 1024, peers, {
+    checkIntervalMs: 0,
+    gcIntervalMs: 0,
+    auditChallenges: 'all',
+    libp2p: options.transport === 'memory' ? { transport: 'memory' } : undefined
+  })
   const report: SimReport = { scenario, seed, peers, files: fileCount, fileBytes, dataShards: k, parityShards: m, convergenceMs: 0, steps: [], ok: false, peakRssBytes: 0 }
   const rssTimer = setInterval(() => { report.peakRssBytes = Math.max(report.peakRssBytes, process.memoryUsage().rss) }, 100)
   emit(options, { type: 'sim:start', detail: { peers, files: fileCount, scenario, seed } })

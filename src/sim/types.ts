@@ -20,6 +20,12 @@ export interface SimulateOptions {
   scenario?: ScenarioName
   /** Seeds identities, placement, file contents and every choice: the same seed replays the same run. Default 1. */
   seed?: number
+  /**
+   * 'tcp' (127.0.0.1, the default) or 'memory' (@libp2p/memory: no sockets;
+   * for networks too large for the process's file descriptors, ~2 per
+   * connection, dozens of connections per peer).
+   */
+  transport?: 'tcp' | 'memory'
   /** Storage each peer offers. Default 256 MiB. */
   capacityBytes?: number
   signal?: AbortSignal

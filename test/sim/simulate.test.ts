@@ -82,6 +82,14 @@ describe('simulation', () => {
     expect(after).toMatchObject({ filesReadable: 3, shardsRepaired: 0 })
   }, 240_000)
 
+  it('the memory transport (no sockets, for large networks) runs the same scenario to the same outcome as TCP', async () => {
+    const options = { ...small, scenario: 'kill' as const, seed: 8 }
+    const overMemory = await simulate({ ...options, transport: 'memory' })
+    expect(overMemory.ok).toBe(true)
+    const overTcp = await simulate(options)
+    expect(outcome(overMemory)).toEqual(outcome(overTcp))
+  }, 240_000)
+
   it('refuses a network too small for the redundancy', async () => {
     await expect(simulate({ peers: 5, preset: 'personal' })).rejects.toThrow(RangeError)
   })

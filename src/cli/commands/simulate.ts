@@ -21,6 +21,7 @@ interface SimulateFlags {
   parityShards?: string
   scenario: string
   seed: string
+  transport: string
 }
 
 function count (value: string, name: string, min: number): number {
@@ -34,6 +35,7 @@ function stepLine (s: SimStep): string {
   const parts = [`${s.peersAlive} peers alive`, files]
   if (s.shardsLost > 0) parts.push(`${plural(s.shardsLost, 'shard')} lost`)
   if (s.corruptFound > 0) parts.push(`${plural(s.corruptFound, 'damaged shard')} found`)
+  if (s.auditFailures > 0) parts.push(`${plural(s.auditFailures, 'audit')} failed`)
   if (s.shardsRepaired > 0) parts.push(`${plural(s.shardsRepaired, 'shard')} repaired (${formatBytes(s.repairBytes)} moved)`)
   parts.push(`${(s.ms / 1000).toFixed(1)} s`)
   const verdict = s.ok ? 'ok' : `UNEXPECTED (expected ${s.expectedReadable} readable)`
@@ -52,20 +54,29 @@ export function registerSimulate (program: Command, ctx: CommandContext): void {
     .option('--parity-shards <n>', 'parity shards m')
     .option('--scenario <name>', `what happens to the network: ${SCENARIOS.join(', ')}`, 'kill')
     .option('--seed <n>', 'the same seed replays the same run', '1')
+    .option('--transport <name>', 'tcp (127.0.0.1) or memory (no sockets: for networks of hundreds of peers)', 'tcp')
     .addHelpText('after', `
 Scenarios:
-  kill     m holders of one file stop at once (every file stays readable), then one
-           more (exactly the files that lost more than m shards become unreadable)
-  churn    round after round a holder leaves and a new peer joins; the owner repairs
-  corrupt  bytes are flipped in stored shards; verify finds each one, reads never
-           return them, repair rebuilds them elsewhere
+  kill       m holders of one file stop at once (every file stays readable), then one
+             more (exactly the files that lost more than m shards become unreadable)
+  churn      round after round a holder leaves and a new peer joins; the owner's
+             periodic check repairs
+  corrupt    bytes are flipped in stored shards; reads never return them, the
+             audits find each one, repair rebuilds them elsewhere
+  liar       a holder drops its blocks and keeps claiming them; its audits fail,
+             its shards are rebuilt elsewhere, it gets no shard of the next file
+  partition  the network is cut in two; the owner's side repairs what it reaches;
+             after healing every file is whole
 
-Every peer listens on 127.0.0.1. Exit code 0 when every step went as the
-placement predicts; 1 otherwise.`)
+Every peer listens on 127.0.0.1 (or in memory with --transport memory). Exit
+code 0 when every step went as the placement predicts; 1 otherwise.`)
     .action(async (flags: SimulateFlags, command: Command) => {
       ctx.globals(command)
       if (!SCENARIOS.includes(flags.scenario as ScenarioName)) {
         throw new UsageError(`--scenario must be one of ${SCENARIOS.join(', ')}, got ${JSON.stringify(flags.scenario)}`)
+      }
+      if (flags.transport !== 'tcp' && flags.transport !== 'memory') {
+        throw new UsageError(`--transport must be tcp or memory, got ${JSON.stringify(flags.transport)}`)
       }
       const fileBytes = parseBytes(flags.size)
       if (fileBytes === null) throw new UsageError(`--size ${flags.size} is not a size such as 4MiB`)
@@ -83,7 +94,8 @@ placement predicts; 1 otherwise.`)
         seed: count(flags.seed, 'seed', 0),
         preset: flags.preset as PresetName | undefined,
         dataShards: flags.dataShards === undefined ? undefined : count(flags.dataShards, 'data-shards', 1),
-        parityShards: flags.parityShards === undefined ? undefined : count(flags.parityShards, 'parity-shards', 0)
+        parityShards: flags.parityShards === undefined ? undefined : count(flags.parityShards, 'parity-shards', 0),
+        transport: flags.transport as 'tcp' | 'memory'
       }
       const started = Date.now()
       const onProgress = ctx.json
