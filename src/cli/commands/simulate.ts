@@ -102,7 +102,7 @@ code 0 when every step went as the placement predicts; 1 otherwise.`)
         ? undefined
         : (event: SimEvent): void => {
             let line = ''
-            if (event.type === 'sim:start') line = `starting ${event.detail.peers} peers on 127.0.0.1 (scenario ${event.detail.scenario}, seed ${event.detail.seed})\n`
+            if (event.type === 'sim:start') line = `starting ${event.detail.peers} peers ${options.transport === 'memory' ? 'in memory' : 'on 127.0.0.1'} (scenario ${event.detail.scenario}, seed ${event.detail.seed})\n`
             if (event.type === 'sim:converged') line = `peers started and found each other in ${(event.detail.ms / 1000).toFixed(1)} s\n`
             if (event.type === 'sim:stored') line = `stored ${plural(event.detail.files, 'file')} of ${formatBytes(fileBytes)} in ${(event.detail.ms / 1000).toFixed(1)} s\n\n`
             if (event.type === 'sim:step') line = stepLine(event.detail)
