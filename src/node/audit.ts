@@ -11,11 +11,13 @@
  * corrupted bytes, fails even if it answers "yes, I have it".
  *
  * Health counts shards with a holder that passed. The ledger remembers
- * failures; a peer that failed a challenge (it claimed a block and could not
- * prove it) is not chosen for new shards for AUDIT_DISTRUST_MS.
+ * failures (across restarts, given a datastore); a peer that failed a
+ * challenge (it claimed a block and could not prove it) is not chosen for new
+ * shards for AUDIT_DISTRUST_MS.
  */
 
 import { randomInt } from 'node:crypto'
+import { Key } from 'interface-datastore'
 import { blockBytes, stripeCount } from '../format/manifest.js'
 import { chunkCount, verifyMerkleProof } from '../format/merkle.js'
 import { MAX_HAS_CIDS } from '../net/shard-messages.js'
@@ -23,6 +25,7 @@ import { AUDIT_DISTRUST_MS, AUDIT_TIMEOUT_MS } from './constants.js'
 import { shardHolders } from './locate.js'
 import type { NodeContext } from './context.js'
 import type { Manifest } from '../format/manifest.js'
+import type { Datastore } from 'interface-datastore'
 import type { CID } from 'multiformats/cid'
 
 export type AuditOutcome =
@@ -57,14 +60,32 @@ export interface AuditOptions {
   manifestCid?: CID
 }
 
-/** Audit failures per peer, kept in memory for AUDIT_DISTRUST_MS. */
+const LEDGER_PREFIX = '/shoal/audit-failures/'
+
+/**
+ * Audit failures per peer, remembered for AUDIT_DISTRUST_MS: in memory, and
+ * written through to the node's datastore when it has one (under
+ * /shoal/audit-failures/<peer>), so a restarted node still keeps a liar out.
+ */
 export class AuditLedger {
   private readonly failures = new Map<string, number>()
 
-  constructor (private readonly distrustMs = AUDIT_DISTRUST_MS) {}
+  constructor (private readonly datastore?: Datastore, private readonly distrustMs = AUDIT_DISTRUST_MS) {}
+
+  /** Loads the failures saved in the datastore that are still within the distrust period. */
+  async load (now = Date.now()): Promise<void> {
+    if (this.datastore === undefined) return
+    for await (const { key, value } of this.datastore.query({ prefix: LEDGER_PREFIX })) {
+      const at = Number(new TextDecoder().decode(value))
+      if (Number.isSafeInteger(at) && now - at < this.distrustMs) this.failures.set(key.toString().slice(LEDGER_PREFIX.length), at)
+    }
+  }
 
   record (result: AuditResult): void {
-    if (result.outcome === 'failed') this.failures.set(result.peerId, Date.now())
+    if (result.outcome !== 'failed') return
+    const at = Date.now()
+    this.failures.set(result.peerId, at)
+    this.write(async (d) => { await d.put(new Key(LEDGER_PREFIX + result.peerId), new TextEncoder().encode(String(at))) })
   }
 
   /** False for a peer that failed a challenge within the distrust period. */
@@ -73,7 +94,13 @@ export class AuditLedger {
     if (at === undefined) return true
     if (now - at < this.distrustMs) return false
     this.failures.delete(peerId)
+    this.write(async (d) => { await d.delete(new Key(LEDGER_PREFIX + peerId)) })
     return true
+  }
+
+  /** Best effort: a failure not written survives only in memory. */
+  private write (op: (datastore: Datastore) => Promise<void>): void {
+    if (this.datastore !== undefined) void op(this.datastore).catch(() => {})
   }
 
   /** Peers not trusted now. */

@@ -152,7 +152,7 @@ class Node implements ShoalNode, NodeContext {
   private readonly codecs = new Map<string, Codec>()
   private discovery: Discovery | null = null
   private readonly timers: Array<ReturnType<typeof setTimeout>> = []
-  readonly ledger = new AuditLedger()
+  ledger = new AuditLedger()
   private leases = new LeaseTable()
   private trackedFiles = new TrackedFiles()
   /** The periodic check in progress; checks never overlap. */
@@ -207,8 +207,10 @@ class Node implements ShoalNode, NodeContext {
       }
       this.leases = new LeaseTable(this.datastore ?? undefined)
       this.trackedFiles = new TrackedFiles(this.datastore ?? undefined)
+      this.ledger = new AuditLedger(this.datastore ?? undefined)
       await this.leases.load()
       await this.trackedFiles.load()
+      await this.ledger.load()
       this.node = await createShoalLibp2p<{ shard: ShardService }>({
         privateKey,
         datastore: this.datastore ?? undefined,

@@ -9,6 +9,8 @@ import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { createNode } from '../../src/index.js'
 import { parseHandle } from '../../src/format/index.js'
+import { LevelDatastore } from 'datastore-level'
+import { AuditLedger } from '../../src/node/audit.js'
 import { LyingStore } from '../../src/sim/lying-store.js'
 import { damageMemoryShard } from '../../src/store/testing.js'
 import { prng } from '../helpers/prng.js'
@@ -177,6 +179,40 @@ describe('periodic check: audits, leases, repair', () => {
     expect(await b.node.collectExpired()).toBe(1)
     expect(Buffer.compare(await collect(b.node.get(fromB.handle)), data)).toBe(0)
   }, 60_000)
+
+  it('the audit ledger keeps a failed peer out across a restart, and forgets it after the distrust period', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'shoal-ledger-'))
+    try {
+      const failed = { peerId: 'peer-that-lied', shard: 0, outcome: 'failed' as const, blocksClaimed: 1, challenged: [0] }
+      const first = new LevelDatastore(dir)
+      await first.open()
+      const ledger = new AuditLedger(first, 60_000)
+      ledger.record(failed)
+      ledger.record({ ...failed, peerId: 'honest', outcome: 'passed' })
+      expect(ledger.trusted('peer-that-lied')).toBe(false)
+      await new Promise(resolve => setTimeout(resolve, 100)) // the write is best effort, in the background
+      await first.close()
+
+      const second = new LevelDatastore(dir)
+      await second.open()
+      try {
+        const again = new AuditLedger(second, 60_000)
+        await again.load()
+        expect(again.distrusted()).toEqual(['peer-that-lied'])
+        expect(again.trusted('honest')).toBe(true)
+        // past the distrust period the peer is trusted again, and forgotten
+        expect(again.trusted('peer-that-lied', Date.now() + 61_000)).toBe(true)
+        const later = new AuditLedger(second, 60_000)
+        await new Promise(resolve => setTimeout(resolve, 100))
+        await later.load()
+        expect(later.distrusted()).toEqual([])
+      } finally {
+        await second.close()
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true })
+    }
+  })
 
   it('tracked files persist in the data directory', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'shoal-tracked-'))
