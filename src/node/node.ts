@@ -17,8 +17,9 @@ import { parseHandle } from '../format/handle.js'
 import { LeaseTable } from '../store/leases.js'
 import { AuditLedger } from './audit.js'
 import { checkFile, TrackedFiles } from './check.js'
+import { HostedBlocks } from './hosted.js'
 import { loadManifest } from './manifest-lookup.js'
-import { ANNOUNCE_INTERVAL_MS, DEFAULT_CAPACITY_BYTES, DEFAULT_CHECK_INTERVAL_MS, DEFAULT_GC_INTERVAL_MS, DEFAULT_LEASE_MS, EARLY_ANNOUNCE_DELAYS_MS } from './constants.js'
+import { ANNOUNCE_INTERVAL_MS, DEFAULT_CAPACITY_BYTES, DEFAULT_CHECK_INTERVAL_MS, DEFAULT_GC_INTERVAL_MS, EARLY_ANNOUNCE_DELAYS_MS } from './constants.js'
 import { NodeNotStartedError } from './errors.js'
 import { Discovery, STORAGE_PROVIDER_CID } from './discovery.js'
 import { getFile } from './get.js'
@@ -154,6 +155,7 @@ class Node implements ShoalNode, NodeContext {
   private readonly timers: Array<ReturnType<typeof setTimeout>> = []
   ledger = new AuditLedger()
   private leases = new LeaseTable()
+  private hosted: HostedBlocks | null = null
   private trackedFiles = new TrackedFiles()
   /** The periodic check in progress; checks never overlap. */
   private checking: Promise<unknown> = Promise.resolve()
@@ -209,6 +211,8 @@ class Node implements ShoalNode, NodeContext {
       this.trackedFiles = new TrackedFiles(this.datastore ?? undefined)
       this.ledger = new AuditLedger(this.datastore ?? undefined)
       await this.leases.load()
+      const hosted = new HostedBlocks(store, this.leases, this.log)
+      this.hosted = hosted
       await this.trackedFiles.load()
       await this.ledger.load()
       this.node = await createShoalLibp2p<{ shard: ShardService }>({
@@ -225,15 +229,11 @@ class Node implements ShoalNode, NodeContext {
         services: {
           shard: shardService({
             backend: {
-              put: async (cid, bytes, options) => { await this.storeForPeer(cid, bytes, options) },
+              put: async (cid, bytes, options) => { await hosted.put(cid, bytes, options) },
               get: async (cid, options) => await store.get(cid, options),
               has: async (cid, options) => await store.has(cid, options),
-              delete: async (cid, options) => {
-                const deleted = await store.delete(cid, options)
-                this.leases.remove(cid)
-                return deleted
-              },
-              renew: async (cids, leaseMs, options) => await this.renewForPeer(cids, leaseMs, options),
+              delete: async (cid, options) => await hosted.delete(cid, options),
+              renew: async (cids, leaseMs, options) => await hosted.renew(cids, leaseMs, options),
               stats: async (options) => await this.offeredStats(options),
               announce: async (cid) => { await this.provide(cid) }
             }
@@ -271,36 +271,9 @@ class Node implements ShoalNode, NodeContext {
     for (const t of this.timers) t.unref()
   }
 
-  /**
-   * A block another peer stores here: kept for its lease. A block this node
-   * already held without a lease (its own) stays its own, with no lease.
-   */
-  private async storeForPeer (cid: CID, bytes: Uint8Array, options: { owner?: string, signal?: AbortSignal, leaseMs?: number }): Promise<void> {
-    const own = this.leases.expiresAt(cid) === undefined && await this.store.has(cid, options)
-    await this.store.put(cid, bytes, options)
-    if (!own) this.leases.extend([cid], Date.now() + (options.leaseMs ?? DEFAULT_LEASE_MS))
-  }
-
-  /** Extends the leases of the blocks held here (own blocks keep none); says which are held. */
-  private async renewForPeer (cids: CID[], leaseMs: number, options: { signal?: AbortSignal }): Promise<boolean[]> {
-    const held = await Promise.all(cids.map(async cid => await this.store.has(cid, options)))
-    this.leases.extend(cids.filter((cid, i) => held[i] && this.leases.expiresAt(cid) !== undefined), Date.now() + leaseMs)
-    return held
-  }
-
   async collectExpired (): Promise<number> {
     this.requireStarted()
-    let collected = 0
-    for (const cid of this.leases.expired(Date.now())) {
-      try {
-        if (await this.store.delete(cid, { force: true })) collected++
-        this.leases.remove(cid)
-      } catch (err) {
-        this.log.error('collecting %s failed: %s', cid, (err as Error).message)
-      }
-    }
-    if (collected > 0) this.log('collected %d blocks whose lease ran out', collected)
-    return collected
+    return await (this.hosted as HostedBlocks).collectExpired()
   }
 
   private checkOptions (): CheckOptions {
@@ -363,6 +336,7 @@ class Node implements ShoalNode, NodeContext {
     await this.node.stop()
     this.node = null
     await this.leases.flush().catch(err => { this.log.error('writing leases failed: %s', (err as Error).message) })
+    this.hosted = null
     await this.datastore?.close().catch(() => {})
     this.datastore = null
     await this.shardStore?.stop()
@@ -390,7 +364,7 @@ class Node implements ShoalNode, NodeContext {
     let holder = this.holders.get(peerId)
     if (holder === undefined) {
       holder = peerId === this.peerId
-        ? new LocalHolder(peerId, this.store, async (cid) => { await this.provide(cid) }, (cid) => { this.leases.remove(cid) })
+        ? new LocalHolder(peerId, this.store, async (cid) => { await this.provide(cid) }, (cid) => { this.hosted?.claim(cid) })
         : new RemoteHolder(this.libp2p, peerIdFromString(peerId))
       this.holders.set(peerId, holder)
     }
