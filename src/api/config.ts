@@ -7,7 +7,8 @@ import { isAbsolute, join } from 'node:path'
 import { parseBytes } from './bytes.js'
 import { CONFIG_FILE_NAME, DEFAULT_API_HOST, DEFAULT_API_PORT, DEFAULT_CAPACITY, DEFAULT_LISTEN, MIN_CHECK_INTERVAL_MS, MIN_LEASE_MS } from './constants.js'
 import { ConfigError, NotInitializedError } from './errors.js'
-import { readTextIfExists, writeFileAtomic } from './fs-util.js'
+import { writeFileAtomic } from '../net/atomic-file.js'
+import { readTextIfExists } from './fs-util.js'
 import { DEFAULT_CHECK_INTERVAL_MS, DEFAULT_LEASE_MS } from '../node/constants.js'
 
 export interface ApiConfig {

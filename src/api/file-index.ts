@@ -7,7 +7,8 @@
 import { join } from 'node:path'
 import { INDEX_FILE_NAME } from './constants.js'
 import { ConfigError } from './errors.js'
-import { readTextIfExists, writeFileAtomic } from './fs-util.js'
+import { writeFileAtomic } from '../net/atomic-file.js'
+import { readTextIfExists } from './fs-util.js'
 
 export interface FileEntry {
   handle: string

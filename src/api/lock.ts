@@ -11,7 +11,8 @@ import { join } from 'node:path'
 import { logger } from '@libp2p/logger'
 import { LOCK_FILE_NAME } from './constants.js'
 import { DaemonRunningError } from './errors.js'
-import { readTextIfExists, writeFileAtomic } from './fs-util.js'
+import { writeFileAtomic } from '../net/atomic-file.js'
+import { readTextIfExists } from './fs-util.js'
 
 const log = logger('shoal:api:lock')
 

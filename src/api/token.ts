@@ -8,7 +8,7 @@ import { readFile, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { TOKEN_BYTES, TOKEN_FILE_NAME } from './constants.js'
 import { UnauthorizedError } from './errors.js'
-import { writeFileAtomic } from './fs-util.js'
+import { writeFileAtomic } from '../net/atomic-file.js'
 
 export function tokenPath (dir: string): string {
   return join(dir, TOKEN_FILE_NAME)

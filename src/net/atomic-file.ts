@@ -27,7 +27,7 @@ async function fsyncPath (path: string, flags: string): Promise<void> {
 }
 
 /** Resolves true when the file was written, false when `exclusive` found one already there. */
-export async function writeFileAtomic (path: string, data: Uint8Array, options: WriteFileAtomicOptions = {}): Promise<boolean> {
+export async function writeFileAtomic (path: string, data: string | Uint8Array, options: WriteFileAtomicOptions = {}): Promise<boolean> {
   const mode = options.mode ?? 0o600
   const dir = dirname(path)
   const tmp = join(dir, `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`)
