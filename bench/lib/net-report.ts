@@ -1,4 +1,5 @@
 /** Results of bench/network.ts: the records, the summary with targets, the text table and the JSON. */
+import { table } from './report.js'
 import { formatBytes, GiB, MiB } from './net-shared.js'
 import type { CpuSeconds } from './net-shared.js'
 
@@ -146,15 +147,6 @@ export function summarize (config: NetConfig, ops: OpRecord[], memory: MemoryRun
 function fmt (x: number): string {
   if (!Number.isFinite(x)) return String(x)
   return x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2)
-}
-
-function table (header: string[], rows: string[][], rightAlign: boolean[]): string {
-  const widths = header.map((h, c) => Math.max(h.length, ...rows.map(r => r[c].length)))
-  const line = (cells: string[]): string => cells
-    .map((cell, c) => rightAlign[c] ? cell.padStart(widths[c]) : cell.padEnd(widths[c]))
-    .join(' | ')
-  const rule = widths.map(w => '-'.repeat(w)).join('-|-')
-  return [line(header), rule, ...rows.map(line)].join('\n')
 }
 
 export function formatEnv (env: NetEnv, config: NetConfig): string {

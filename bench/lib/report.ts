@@ -61,7 +61,8 @@ function gbps (x: number): string {
   return x < 1 ? x.toFixed(3) : x.toFixed(2)
 }
 
-function table (header: string[], rows: string[][], rightAlign: boolean[]): string {
+/** A plain-text table: columns padded to their widest cell, a rule under the header. */
+export function table (header: string[], rows: string[][], rightAlign: boolean[]): string {
   const widths = header.map((h, c) => Math.max(h.length, ...rows.map(r => r[c].length)))
   const line = (cells: string[]): string => cells
     .map((cell, c) => rightAlign[c] ? cell.padStart(widths[c]) : cell.padEnd(widths[c]))
