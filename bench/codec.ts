@@ -14,6 +14,7 @@ import { createRonomonSubject } from './impl/ronomon.js'
 import { createRseSubject } from './impl/rse-wasm.js'
 import { matchesFilter, parseBenchArgs, USAGE } from './lib/args.js'
 import { BenchCheckError, expectShards, range } from './lib/check.js'
+import { COLD_CASE_PREFIX, coldCopies, coldGeometry, rotating } from './lib/cold.js'
 import { describeEnv, formatEnv } from './lib/env.js'
 import { FULL_TIMING, isUnsupported, measure, QUICK_TIMING } from './lib/measure.js'
 import { formatTable, POOL_CASE_PREFIX, ratioOf, toJson } from './lib/report.js'
@@ -83,6 +84,37 @@ async function runCase (w: Workload, report: BenchReport, timing: Timing, args: 
   }
 }
 
+/**
+ * The case on a working set larger than the caches (bench/lib/cold.ts): shoal's
+ * best kernel on zero-copy shards against ronomon, each rotating over its own
+ * copies of the shards.
+ */
+async function runColdCase (w: Workload, report: BenchReport, timing: Timing): Promise<void> {
+  const name = `${COLD_CASE_PREFIX}${w.name}`
+  const best = report.env.bestKernel
+  const data = makeData(w)
+  const copies = coldCopies(w)
+  const subjects: Subject[] = [rotating(range(0, copies).map(() => createShoalSubject(w, data, best, best, 'zero-copy')))]
+  const anchors = range(0, copies).map(() => createRonomonSubject(w, data))
+  const unsupported = anchors.find(isUnsupported)
+  if (unsupported !== undefined) report.skipped.push({ case: name, impl: unsupported.impl, reason: unsupported.unsupported })
+  else subjects.push(rotating(anchors as Subject[]))
+  const mib = Math.round(copies * (w.dataShards + w.parityShards) * w.shardBytes / 2 ** 20)
+  progress(`${name}: checking ${subjects.map(s => s.impl).join(', ')} (${copies} copies each, ${mib} MiB)`)
+  try {
+    await verifyAll(w, subjects)
+    progress(`${name}: timing`)
+    const stats = await measure(subjects, w.dataBytes, timing)
+    subjects.forEach((s, i) => {
+      report.results.push({ case: name, impl: s.impl, ...(s.kernel !== undefined ? { kernel: s.kernel } : {}), ...stats[i] })
+    })
+  } finally {
+    await closeAll(subjects)
+  }
+  const ratio = ratioOf(report.results, name, 'shoal', 'ronomon')
+  if (ratio !== undefined) report.ratios.push(ratio)
+}
+
 /** encode 10x4 1MiB: the pool with 2 workers against one thread (best kernel), both on zero-copy shards, interleaved. */
 async function runPool (report: BenchReport, timing: Timing): Promise<void> {
   const geometry = GEOMETRIES[0]
@@ -129,8 +161,9 @@ async function main (): Promise<number> {
   }
   const timing = args.quick ? QUICK_TIMING : FULL_TIMING
   const workloads = allWorkloads().filter(w => matchesFilter(w.name, args.filter))
+  const cold = allWorkloads().filter(w => coldGeometry(w) && matchesFilter(`${COLD_CASE_PREFIX}${w.name}`, args.filter))
   const pool = matchesFilter(`${POOL_CASE_PREFIX}${workload('encode', GEOMETRIES[0]).name}`, args.filter)
-  if (workloads.length === 0 && !pool) {
+  if (workloads.length === 0 && cold.length === 0 && !pool) {
     process.stderr.write(`no case matches --filter ${JSON.stringify(args.filter)}\n`)
     return 2
   }
@@ -138,6 +171,7 @@ async function main (): Promise<number> {
   if (!args.json) process.stdout.write(`shoal codec benchmark\n\n${formatEnv(report.env)}\n\n`)
   try {
     for (const w of workloads) await runCase(w, report, timing, args)
+    for (const w of cold) await runColdCase(w, report, timing)
     if (pool) await runPool(report, timing)
   } catch (err) {
     if (err instanceof BenchCheckError) {
