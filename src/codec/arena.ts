@@ -364,8 +364,8 @@ export class Arena {
    * the arena counts as busy from this call until `fn` settles.
    */
   async exclusive<T> (fn: () => Promise<T>): Promise<T> {
-    this.busy++
-    const run = this.queue.then(fn).finally(() => { this.busy-- })
+    // with nothing queued or running, start now rather than a microtask later
+    const run = (this.busy++ === 0 ? fn() : this.queue.then(fn)).finally(() => { this.busy-- })
     this.queue = run.catch(() => {})
     return await run
   }

@@ -33,6 +33,23 @@ export const POOL_CHUNKS_PER_WORKER = 4
 export const POOL_MIN_CHUNK_BYTES = 16 * 1024
 
 /**
+ * Polling instead of blocking, bounded (pool-worker.ts). Waking a thread
+ * blocked in Atomics.wait costs tens of microseconds on a virtual machine
+ * whose idle cores halt, against ~0.8 ms for a 10+4 @ 1 MiB call on two
+ * workers; but on a 2-core machine a polling worker holds the core the
+ * calling thread needs to take the answer and start the next call.
+ * - POOL_SPIN_MICROS: the worker that finished a call polls the bell this long
+ *   for the next one (back-to-back calls, e.g. stripes), then blocks.
+ * - POOL_HANDOFF_MICROS: the other workers of the call poll at most this long
+ *   for the finisher to have woken the calling thread, then block, leaving it
+ *   their core; one chunk is the most they wait for.
+ * - POOL_SPIN_MAX_POLLS: a bound on reads per poll, whatever the clock says.
+ */
+export const POOL_SPIN_MICROS = 50
+export const POOL_HANDOFF_MICROS = 300
+export const POOL_SPIN_MAX_POLLS = 100_000
+
+/**
  * Arenas (allocShards): scratch per lane for verify's computed parity, and the
  * most pool workers one arena call can be split across unless the pool that
  * allocates it has more.

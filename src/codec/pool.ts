@@ -5,27 +5,38 @@
  *
  * Shards travel by sharing, not copying. Shards from `allocShards` live in a
  * shared wasm memory (an arena, see arena.ts): the memory is posted once to
- * each worker, which instantiates its kernel on it, and from then on a call
- * posts only addresses; each worker runs the kernel in place on its byte
- * range, in its own lane of the arena. Other arrays backed by a
- * SharedArrayBuffer are seen by every worker too, which copies its range
+ * each worker, which instantiates its kernel on it, and the addresses of a
+ * call (its pass) once per change; each worker runs the kernel in place on
+ * chunks of the byte range, in its own lane of the arena. Other arrays backed
+ * by a SharedArrayBuffer are seen by every worker too, which copies its range
  * through its own staging memory. Anything else is first copied into shared
  * memory and the results copied back, a pass over the bytes on the calling
  * thread. Calls on shards under POOL_MIN_SHARD_BYTES run on the calling thread.
+ *
+ * Signalling goes through a control block of shared words (pool-control.ts),
+ * not a message per call: messages (memories, passes, shared-array requests)
+ * wait on each worker's port, and a bell wakes the workers, which take them
+ * with receiveMessageOnPort. An arena call is a record in the control block;
+ * the worker that finishes its last chunk stores its id and notifies, and
+ * the calling thread awaits that with Atomics.waitAsync. Arena calls run one
+ * at a time across the pool. Answers to shared-array requests and errors come
+ * back by postMessage.
  */
 
 import { createRequire } from 'node:module'
 import { availableParallelism } from 'node:os'
 import { pathToFileURL } from 'node:url'
-import { Worker } from 'node:worker_threads'
+import { MessageChannel, Worker } from 'node:worker_threads'
 import { logger } from '@libp2p/logger'
 import { arenaOf } from './arena.js'
 import { ReedSolomonCodec } from './codec.js'
 import { KERNEL_ALIGN_BYTES, POOL_CHUNKS_PER_WORKER, POOL_MIN_CHUNK_BYTES, POOL_MIN_SHARD_BYTES } from './constants.js'
 import { CodecError, InvalidArgumentError, PoolClosedError } from './errors.js'
+import { createControl, DONE, ring, STOP, waitAsync, writeCall } from './pool-control.js'
 import { checkFullShards } from './validate.js'
 import type { Arena, ArenaLayout, ArenaPass } from './arena.js'
 import type { CodecInit, RebuildJob } from './codec.js'
+import type { MessagePort } from 'node:worker_threads'
 import type { KernelName } from './loader.js'
 import type { MatrixPlan } from './plan.js'
 
@@ -60,28 +71,36 @@ export interface CodecPool {
   close: () => Promise<void>
 }
 
-/** @internal message formats between pool and workers */
-export interface PoolWorkerData { dataShards: number, parityShards: number, kernel: KernelName }
+/** @internal what a worker starts with: `control` is the pool's control block, `port` its request port. */
+export interface PoolWorkerData { dataShards: number, parityShards: number, kernel: KernelName, control: SharedArrayBuffer, port: MessagePort, index: number }
+/** @internal messages left on a worker's port */
 export type PoolRequest =
   | { id: number, op: 'encode' | 'verify', shards: Array<Uint8Array | null>, from: number, to: number }
   | { id: number, op: 'rebuild', shards: Array<Uint8Array | null>, from: number, to: number, job: RebuildJob }
-  /** `memory` and `layout` come with the first call on an arena to each worker. */
   /**
-   * Claim chunks of `chunk` bytes of [0, size) from the arena's control block
-   * while it holds call `seq`; only the worker finishing the last chunk answers.
+   * The pass that arena calls on `arena` run from now on, known as `passId` in
+   * the call record; `memory` and `layout` come with the first one to each
+   * worker. No response.
    */
-  | { id: number, op: 'arena', arena: number, memory?: WebAssembly.Memory, layout?: ArenaLayout, pass: ArenaPass, lane: number, seq: number, chunk: number, size: number }
+  | { op: 'arena', arena: number, memory?: WebAssembly.Memory, layout?: ArenaLayout, passId: number, pass: ArenaPass }
   /** The arena was garbage collected on the calling thread: forget it. No response. */
-  | { id: number, op: 'drop', arena: number }
+  | { op: 'drop', arena: number }
+/** @internal answers to requests (`id`) and failures of arena calls (`call`), by postMessage */
 export type PoolResponse =
   | { id: number, ok: true, result: boolean }
   | { id: number, ok: false, name: string, message: string }
+  | { call: number, ok: false, name: string, message: string }
 
 type Op = { op: 'encode' | 'verify' } | { op: 'rebuild', job: RebuildJob }
 
 interface Pending {
   resolve: (result: boolean) => void
   reject: (err: Error) => void
+}
+
+/** The arena call in the control block, until its last chunk is done. */
+interface Running extends Pending {
+  call: number
 }
 
 function isShared (a: Uint8Array | null): boolean {
@@ -100,12 +119,24 @@ class WorkerPool implements CodecPool {
   readonly workers: number
   private readonly local: ReedSolomonCodec
   private readonly threads: Worker[] = []
+  private readonly ports: MessagePort[] = []
+  private readonly control = createControl()
   private readonly pending = new Map<number, Pending>()
   private nextId = 0
   private closed: Error | null = null
-  /** Per worker, the arenas it has the memory of. */
-  private readonly known: Array<Set<number>> = []
+  /** Per worker, the arenas it has the memory of, with the id of the pass it has for each. */
+  private readonly known: Array<Map<number, number>> = []
   private readonly dropped = new FinalizationRegistry<number>((id) => { this.drop(id) })
+  /** Pass ids, one per pass object an arena handed out (it reuses them while a call repeats). */
+  private readonly passIds = new WeakMap<ArenaPass, number>()
+  private nextPassId = 1
+  /** Arena calls, one after another: the previous one's promise, and how many are queued or running. */
+  private turn: Promise<unknown> = Promise.resolve()
+  private arenaCalls = 0
+  private running: Running | null = null
+  private lastCall = 0
+  /** Whether the workers are ref'd (a call is waiting for them). */
+  private refd = false
 
   constructor (init: CodecPoolInit) {
     this.local = new ReedSolomonCodec(init)
@@ -127,10 +158,12 @@ class WorkerPool implements CodecPool {
     // tsx loader (a devDependency) before importing its module.
     const tsxApi = fromSource ? createRequire(import.meta.url).resolve('tsx/esm/api').replace(/\.cjs$/, '.mjs') : ''
     const bootstrap = `import(${JSON.stringify(pathToFileURL(tsxApi).href)}).then(api => { api.register(); return import(${JSON.stringify(url.href)}) })`
-    const workerData: PoolWorkerData = { dataShards: this.dataShards, parityShards: this.parityShards, kernel: this.kernel }
     const online: Array<Promise<void>> = []
     for (let i = 0; i < this.workers; i++) {
-      const worker = fromSource ? new Worker(bootstrap, { eval: true, workerData }) : new Worker(url, { workerData })
+      const { port1, port2 } = new MessageChannel()
+      const workerData: PoolWorkerData = { dataShards: this.dataShards, parityShards: this.parityShards, kernel: this.kernel, control: this.control.buffer as SharedArrayBuffer, port: port2, index: i }
+      const options = { workerData, transferList: [port2] }
+      const worker = fromSource ? new Worker(bootstrap, { eval: true, ...options }) : new Worker(url, options)
       worker.unref()
       worker.on('message', (msg: PoolResponse) => { this.settle(msg) })
       worker.on('error', (err) => { this.fail(new PoolClosedError(`codec worker ${i} failed: ${err.message}`, { cause: err })) })
@@ -142,7 +175,8 @@ class WorkerPool implements CodecPool {
         worker.once('error', reject)
       }))
       this.threads.push(worker)
-      this.known.push(new Set())
+      this.ports.push(port1)
+      this.known.push(new Map())
     }
     try {
       await Promise.all(online)
@@ -214,35 +248,102 @@ class WorkerPool implements CodecPool {
       const workers = Math.min(this.workers, arena.layout.lanes - 1)
       if (workers < 1) return arena.runner(this.kernel).run(pass, 0, 0, size)
       const chunk = Math.max(POOL_MIN_CHUNK_BYTES, Math.ceil(size / (workers * POOL_CHUNKS_PER_WORKER) / KERNEL_ALIGN_BYTES) * KERNEL_ALIGN_BYTES)
-      const workersUsed = Math.min(workers, Math.ceil(size / chunk))
-      const seq = arena.openShared()
-      const id = this.nextId++
-      const done = this.expect(id)
-      for (let w = 0; w < workersUsed; w++) {
-        this.threads[w].postMessage(this.arenaRequest(arena, w, { id, op: 'arena', arena: arena.id, pass, lane: w + 1, seq, chunk, size }))
-      }
-      await done
+      await this.onWorkers(arena, pass, Math.min(workers, Math.ceil(size / chunk)), chunk, size, options.signal)
       return !arena.sharedFailed()
     })
     return await (options.signal === undefined ? work : abortable(work, options.signal))
   }
 
-  /** Adds the arena's memory and layout to `request` when worker `w` has not seen the arena yet. */
-  private arenaRequest (arena: Arena, w: number, request: Extract<PoolRequest, { op: 'arena' }>): PoolRequest {
-    if (!this.known[w].has(arena.id)) {
-      if (this.known.every(set => !set.has(arena.id))) this.dropped.register(arena, arena.id)
-      this.known[w].add(arena.id)
-      request.memory = arena.memory
-      request.layout = arena.layout
+  /**
+   * Runs `pass` on the first `workers` workers, in chunks they claim from the
+   * arena's control block, once every earlier arena call of the pool is over.
+   * A call aborted before its turn never reaches the workers.
+   */
+  private async onWorkers (arena: Arena, pass: ArenaPass, workers: number, chunk: number, size: number, signal?: AbortSignal): Promise<void> {
+    const run = async (): Promise<void> => {
+      try {
+        if (this.closed !== null) throw this.closed
+        signal?.throwIfAborted()
+        this.introduce(arena, pass, workers)
+        const seq = arena.openShared()
+        const call = this.lastCall = this.lastCall >= 0x7FFFFFFF ? 1 : this.lastCall + 1
+        const done = new Promise<boolean>((resolve, reject) => {
+          this.running = { call, resolve, reject }
+          this.busyChanged()
+        })
+        writeCall(this.control, { call, arena: arena.id, pass: this.passId(pass), seq, chunk, size, workers })
+        ring(this.control)
+        void this.watch(call)
+        await done
+      } finally {
+        this.arenaCalls--
+      }
     }
-    return request
+    // with no arena call queued or running, start now rather than a microtask later
+    const turn = this.arenaCalls++ === 0 ? run() : this.turn.then(run)
+    this.turn = turn.catch(() => {})
+    await turn
+  }
+
+  /** Settles the running call `call` once a worker marks it done. */
+  private async watch (call: number): Promise<void> {
+    while (this.running?.call === call) {
+      const done = Atomics.load(this.control, DONE)
+      if (done === call) {
+        this.finish(null)
+        return
+      }
+      await waitAsync(this.control, DONE, done)
+    }
+  }
+
+  /** Ends the running arena call: resolved, or rejected with `err`. */
+  private finish (err: Error | null): void {
+    const running = this.running
+    if (running === null) return
+    this.running = null
+    this.busyChanged()
+    if (err === null) running.resolve(true)
+    else running.reject(err)
+  }
+
+  private passId (pass: ArenaPass): number {
+    let id = this.passIds.get(pass)
+    if (id === undefined) {
+      id = this.nextPassId
+      this.nextPassId = id >= 0x7FFFFFFF ? 1 : id + 1
+      this.passIds.set(pass, id)
+    }
+    return id
+  }
+
+  /** Leaves on the ports of workers 0 .. workers - 1 what they lack of the arena and the pass. */
+  private introduce (arena: Arena, pass: ArenaPass, workers: number): void {
+    const passId = this.passId(pass)
+    for (let w = 0; w < workers; w++) {
+      const had = this.known[w].get(arena.id)
+      if (had === passId) continue
+      const request: PoolRequest = { op: 'arena', arena: arena.id, passId, pass }
+      if (had === undefined) {
+        if (this.known.every(map => !map.has(arena.id))) this.dropped.register(arena, arena.id)
+        request.memory = arena.memory
+        request.layout = arena.layout
+      }
+      this.known[w].set(arena.id, passId)
+      this.ports[w].postMessage(request)
+    }
   }
 
   /** An arena was collected here: the workers that have its memory let it go too. */
   private drop (arena: number): void {
-    this.known.forEach((set, w) => {
-      if (set.delete(arena) && this.closed === null) this.threads[w].postMessage({ id: -1, op: 'drop', arena } satisfies PoolRequest)
+    let told = false
+    this.known.forEach((map, w) => {
+      if (map.delete(arena) && this.closed === null) {
+        this.ports[w].postMessage({ op: 'drop', arena } satisfies PoolRequest)
+        told = true
+      }
     })
+    if (told) ring(this.control)
   }
 
   /**
@@ -261,8 +362,11 @@ class WorkerPool implements CodecPool {
     const part = Math.ceil(size / this.workers / KERNEL_ALIGN_BYTES) * KERNEL_ALIGN_BYTES
     const calls: Array<Promise<boolean>> = []
     for (let w = 0, from = 0; from < size; w++, from += part) {
-      calls.push(this.call(this.threads[w], { ...op, id: this.nextId++, shards: staged, from, to: Math.min(size, from + part) } as PoolRequest))
+      const request = { ...op, id: this.nextId++, shards: staged, from, to: Math.min(size, from + part) } as PoolRequest & { id: number }
+      calls.push(this.expect(request.id))
+      this.ports[w].postMessage(request)
     }
+    ring(this.control)
     const all = Promise.all(calls)
     const results = await (options.signal === undefined ? all : abortable(all, options.signal))
     for (const i of outputs) {
@@ -271,43 +375,66 @@ class WorkerPool implements CodecPool {
     return results.every(Boolean)
   }
 
-  private async call (worker: Worker, request: PoolRequest): Promise<boolean> {
-    const answer = this.expect(request.id)
-    worker.postMessage(request)
-    return await answer
-  }
-
   /** The answer to request `id`, from whichever worker gives it. */
   private async expect (id: number): Promise<boolean> {
     return await new Promise<boolean>((resolve, reject) => {
       this.pending.set(id, { resolve, reject })
-      if (this.pending.size === 1) for (const t of this.threads) t.ref()
+      this.busyChanged()
     })
   }
 
+  /**
+   * Workers keep the process alive while a call waits for them (neither
+   * Atomics.waitAsync nor a blocked worker does), and only then.
+   */
+  private busyChanged (): void {
+    const busy = this.pending.size > 0 || this.running !== null
+    if (busy === this.refd) return
+    this.refd = busy
+    for (const t of this.threads) {
+      if (busy) t.ref()
+      else t.unref()
+    }
+  }
+
   private settle (msg: PoolResponse): void {
+    if ('call' in msg) {
+      log('arena call %d failed in a worker: %s: %s', msg.call, msg.name, msg.message)
+      if (this.running?.call === msg.call) this.finish(workerError(msg))
+      return
+    }
     const pending = this.pending.get(msg.id)
     if (pending === undefined) return
     this.pending.delete(msg.id)
-    if (this.pending.size === 0) for (const t of this.threads) t.unref()
+    this.busyChanged()
     if (msg.ok) pending.resolve(msg.result)
-    else {
-      const err = new CodecError(`codec worker: ${msg.message}`)
-      err.name = msg.name
-      pending.reject(err)
-    }
+    else pending.reject(workerError(msg))
   }
 
   private fail (err: Error): void {
     this.closed ??= err
-    for (const p of this.pending.values()) p.reject(err)
+    const pending = [...this.pending.values()]
     this.pending.clear()
+    this.finish(err)
+    this.busyChanged()
+    for (const p of pending) p.reject(err)
+    // workers leave their loop; the watcher of a running call stops
+    Atomics.store(this.control, STOP, 1)
+    ring(this.control)
+    Atomics.notify(this.control, DONE)
   }
 
   async close (): Promise<void> {
     this.fail(new PoolClosedError())
     await Promise.all(this.threads.map(async t => await t.terminate()))
+    for (const p of this.ports) p.close()
   }
+}
+
+function workerError (msg: { name: string, message: string }): Error {
+  const err = new CodecError(`codec worker: ${msg.message}`)
+  err.name = msg.name
+  return err
 }
 
 async function abortable<T> (promise: Promise<T>, signal: AbortSignal): Promise<T> {
