@@ -55,6 +55,16 @@ async function verifyAll (w: Workload, subjects: readonly Subject[]): Promise<vo
   }
 }
 
+/** Checks `subjects` (verifyAll), times them side by side and records their results as case `name`. */
+async function checkAndTime (name: string, w: Workload, subjects: readonly Subject[], report: BenchReport, timing: Timing): Promise<void> {
+  await verifyAll(w, subjects)
+  progress(`${name}: timing`)
+  const stats = await measure(subjects, w.dataBytes, timing)
+  subjects.forEach((s, i) => {
+    report.results.push({ case: name, impl: s.impl, ...(s.kernel !== undefined ? { kernel: s.kernel } : {}), ...stats[i] })
+  })
+}
+
 async function closeAll (subjects: readonly Subject[]): Promise<void> {
   for (const s of subjects) await s.close?.()
 }
@@ -70,12 +80,7 @@ async function runCase (w: Workload, report: BenchReport, timing: Timing, args: 
     else subjects.push(anchor)
   }
   progress(`${w.name}: checking ${subjects.map(s => s.impl).join(', ')}`)
-  await verifyAll(w, subjects)
-  progress(`${w.name}: timing`)
-  const stats = await measure(subjects, w.dataBytes, timing)
-  subjects.forEach((s, i) => {
-    report.results.push({ case: w.name, impl: s.impl, ...(s.kernel !== undefined ? { kernel: s.kernel } : {}), ...stats[i] })
-  })
+  await checkAndTime(w.name, w, subjects, report, timing)
   for (const shoal of ['shoal', 'shoal-plain']) {
     for (const anchor of ['ronomon', 'rse-wasm']) {
       const ratio = ratioOf(report.results, w.name, shoal, anchor)
@@ -102,12 +107,7 @@ async function runColdCase (w: Workload, report: BenchReport, timing: Timing): P
   const mib = Math.round(copies * (w.dataShards + w.parityShards) * w.shardBytes / 2 ** 20)
   progress(`${name}: checking ${subjects.map(s => s.impl).join(', ')} (${copies} copies each, ${mib} MiB)`)
   try {
-    await verifyAll(w, subjects)
-    progress(`${name}: timing`)
-    const stats = await measure(subjects, w.dataBytes, timing)
-    subjects.forEach((s, i) => {
-      report.results.push({ case: name, impl: s.impl, ...(s.kernel !== undefined ? { kernel: s.kernel } : {}), ...stats[i] })
-    })
+    await checkAndTime(name, w, subjects, report, timing)
   } finally {
     await closeAll(subjects)
   }
@@ -134,12 +134,7 @@ async function runPool (report: BenchReport, timing: Timing): Promise<void> {
       return
     }
     progress(`${name}: checking ${subjects.map(s => s.impl).join(', ')}`)
-    await verifyAll(w, subjects)
-    progress(`${name}: timing`)
-    const stats = await measure(subjects, w.dataBytes, timing)
-    subjects.forEach((s, i) => {
-      report.results.push({ case: name, impl: s.impl, ...(s.kernel !== undefined ? { kernel: s.kernel } : {}), ...stats[i] })
-    })
+    await checkAndTime(name, w, subjects, report, timing)
   } finally {
     await closeAll(subjects)
   }
