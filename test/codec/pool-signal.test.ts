@@ -115,8 +115,10 @@ describe('codec pool signalling', () => {
 
   it('rejects an aborted running call at once; its work still runs to its end', async () => {
     const pool = await start()
-    // long enough (10 MiB of data) to be still running one macrotask later
-    const { shards, expected } = filled(pool, 0xC40, 2 << 20)
+    // long enough (80 MiB of data, ~7 ms on two workers here) to be still running
+    // one macrotask later, even when the two workers hold both cores and the
+    // scheduler runs this thread a time slice late
+    const { shards, expected } = filled(pool, 0xC40, 16 << 20)
     const controller = new AbortController()
     const call = pool.encode(shards, { signal: controller.signal })
     // handed to the workers within the call's microtasks
