@@ -9,10 +9,10 @@
  * subject of its own (its own codec, arena or buffers), built exactly as the
  * hot case builds it.
  */
-import { BenchCheckError } from './check.js'
-import type { Subject } from './measure.js'
-import type { Geometry } from './workload.js'
+import { BenchCheckError, expectShards, range } from './check.js'
 import { MiB } from './workload.js'
+import type { Call, Subject } from './measure.js'
+import type { Geometry } from './workload.js'
 
 export const COLD_CASE_PREFIX = 'cold '
 
@@ -44,33 +44,22 @@ export function rotating (copies: readonly Subject[]): Subject {
   if (copies.length === 0) throw new BenchCheckError('rotating: no copies')
   const first = copies[0]
   let next = 0
+  const pick = (): Subject => {
+    const c = copies[next]
+    next = next + 1 === copies.length ? 0 : next + 1
+    return c
+  }
   const verify = async (): Promise<Uint8Array[] | undefined> => {
     const parity = await first.verify()
-    for (const c of copies.slice(1)) {
-      const p = await c.verify()
-      if (p !== undefined && parity !== undefined && p.some((shard, i) => !Buffer.from(shard).equals(parity[i]))) {
-        throw new BenchCheckError(`${first.impl}: copies of one workload disagree on the parity`)
-      }
+    for (let j = 1; j < copies.length; j++) {
+      const p = await copies[j].verify()
+      if (p !== undefined && parity !== undefined) expectShards(`${first.impl}: parity of copy ${j} vs copy 0`, range(0, parity.length), p, parity)
     }
     return parity
   }
-  const call = first.call.kind === 'sync'
-    ? {
-        kind: 'sync' as const,
-        run: (): void => {
-          const c = copies[next]
-          next = next + 1 === copies.length ? 0 : next + 1
-          ;(c.call.run as () => void)()
-        }
-      }
-    : {
-        kind: 'async' as const,
-        run: async (): Promise<void> => {
-          const c = copies[next]
-          next = next + 1 === copies.length ? 0 : next + 1
-          await c.call.run()
-        }
-      }
+  const call: Call = first.call.kind === 'sync'
+    ? { kind: 'sync', run: () => { (pick().call.run as () => void)() } }
+    : { kind: 'async', run: async () => { await pick().call.run() } }
   return {
     impl: first.impl,
     ...(first.kernel !== undefined ? { kernel: first.kernel } : {}),

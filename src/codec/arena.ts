@@ -39,6 +39,7 @@ import { availableParallelism } from 'node:os'
 import { CHECK_AREA_BYTES, MAX_ARENA_WORKER_LANES } from './constants.js'
 import { InvalidArgumentError } from './errors.js'
 import { chunkBytesFor, createMemory, equalBytes, instantiateKernel, STATIC_BYTES, writePlan } from './loader.js'
+import { SerialQueue } from './serial.js'
 import type { KernelExports, KernelName } from './loader.js'
 import type { MatrixPlan } from './plan.js'
 
@@ -243,9 +244,8 @@ export class Arena {
   readonly layout: ArenaLayout
   /** The k + m slot views, in order. */
   readonly views: readonly Uint8Array[]
-  /** Pool calls queued or running on this arena: while > 0, synchronous calls stay off it (they would overwrite the plan). */
-  busy = 0
-  private queue: Promise<unknown> = Promise.resolve()
+  /** Pool calls on this arena, one at a time (exclusive). */
+  private readonly calls = new SerialQueue()
   private readonly u8: Uint8Array
   private loaded: MatrixPlan | null = null
   /** The last pass made, reused while the same call repeats (same plan, size and views). */
@@ -364,10 +364,12 @@ export class Arena {
    * the arena counts as busy from this call until `fn` settles.
    */
   async exclusive<T> (fn: () => Promise<T>): Promise<T> {
-    // with nothing queued or running, start now rather than a microtask later
-    const run = (this.busy++ === 0 ? fn() : this.queue.then(fn)).finally(() => { this.busy-- })
-    this.queue = run.catch(() => {})
-    return await run
+    return await this.calls.run(fn)
+  }
+
+  /** Pool calls queued or running on this arena: while > 0, synchronous calls stay off it (they would overwrite the plan). */
+  get busy (): number {
+    return this.calls.pending
   }
 }
 

@@ -33,6 +33,7 @@ import { ReedSolomonCodec } from './codec.js'
 import { KERNEL_ALIGN_BYTES, POOL_CHUNKS_PER_WORKER, POOL_MIN_CHUNK_BYTES, POOL_MIN_SHARD_BYTES } from './constants.js'
 import { CodecError, InvalidArgumentError, PoolClosedError } from './errors.js'
 import { createControl, DONE, ring, STOP, waitAsync, writeCall } from './pool-control.js'
+import { SerialQueue } from './serial.js'
 import { checkFullShards } from './validate.js'
 import type { Arena, ArenaLayout, ArenaPass } from './arena.js'
 import type { CodecInit, RebuildJob } from './codec.js'
@@ -130,9 +131,8 @@ class WorkerPool implements CodecPool {
   /** Pass ids, one per pass object an arena handed out (it reuses them while a call repeats). */
   private readonly passIds = new WeakMap<ArenaPass, number>()
   private nextPassId = 1
-  /** Arena calls, one after another: the previous one's promise, and how many are queued or running. */
-  private turn: Promise<unknown> = Promise.resolve()
-  private arenaCalls = 0
+  /** Arena calls, one after another across all arenas: the control block holds one. */
+  private readonly arenaCalls = new SerialQueue()
   private running: Running | null = null
   private lastCall = 0
   /** Whether the workers are ref'd (a call is waiting for them). */
@@ -260,29 +260,21 @@ class WorkerPool implements CodecPool {
    * A call aborted before its turn never reaches the workers.
    */
   private async onWorkers (arena: Arena, pass: ArenaPass, workers: number, chunk: number, size: number, signal?: AbortSignal): Promise<void> {
-    const run = async (): Promise<void> => {
-      try {
-        if (this.closed !== null) throw this.closed
-        signal?.throwIfAborted()
-        this.introduce(arena, pass, workers)
-        const seq = arena.openShared()
-        const call = this.lastCall = this.lastCall >= 0x7FFFFFFF ? 1 : this.lastCall + 1
-        const done = new Promise<boolean>((resolve, reject) => {
-          this.running = { call, resolve, reject }
-          this.busyChanged()
-        })
-        writeCall(this.control, { call, arena: arena.id, pass: this.passId(pass), seq, chunk, size, workers })
-        ring(this.control)
-        void this.watch(call)
-        await done
-      } finally {
-        this.arenaCalls--
-      }
-    }
-    // with no arena call queued or running, start now rather than a microtask later
-    const turn = this.arenaCalls++ === 0 ? run() : this.turn.then(run)
-    this.turn = turn.catch(() => {})
-    await turn
+    await this.arenaCalls.run(async () => {
+      if (this.closed !== null) throw this.closed
+      signal?.throwIfAborted()
+      this.introduce(arena, pass, workers)
+      const seq = arena.openShared()
+      const call = this.lastCall = this.lastCall >= 0x7FFFFFFF ? 1 : this.lastCall + 1
+      const done = new Promise<boolean>((resolve, reject) => {
+        this.running = { call, resolve, reject }
+        this.busyChanged()
+      })
+      writeCall(this.control, { call, arena: arena.id, pass: this.passId(pass), seq, chunk, size, workers })
+      ring(this.control)
+      void this.watch(call)
+      await done
+    })
   }
 
   /** Settles the running call `call` once a worker marks it done. */
