@@ -17,10 +17,12 @@
  * Expiries are wall-clock ms since the epoch.
  */
 
+import { logger } from '@libp2p/logger'
 import { Key } from 'interface-datastore'
 import { CID } from 'multiformats/cid'
 import type { Datastore } from 'interface-datastore'
 
+const log = logger('shoal:store:leases')
 const PREFIX = '/shoal/leases/'
 /** How long changes gather before they are written. */
 const FLUSH_DELAY_MS = 100
@@ -73,7 +75,9 @@ export class LeaseTable {
     if (this.datastore === undefined) return
     this.dirty.add(key)
     if (this.timer === undefined) {
-      this.timer = setTimeout(() => { void this.flush().catch(() => {}) }, FLUSH_DELAY_MS)
+      this.timer = setTimeout(() => {
+        this.flush().catch(err => { log.error('writing %d lease changes failed: %s', this.dirty.size, (err as Error).message) })
+      }, FLUSH_DELAY_MS)
       this.timer.unref()
     }
   }
@@ -97,7 +101,15 @@ export class LeaseTable {
       else batch.put(new Key(PREFIX + key), encoder.encode(String(until)))
     }
     // writes go out in order, so a later batch never lands before an earlier one
-    this.writing = this.writing.catch(() => {}).then(async () => { await batch.commit() })
+    this.writing = this.writing.catch(() => {}).then(async () => {
+      try {
+        await batch.commit()
+      } catch (err) {
+        // not lost: the next change, or the flush at stop, writes them again
+        for (const key of keys) this.dirty.add(key)
+        throw err
+      }
+    })
     await this.writing
   }
 

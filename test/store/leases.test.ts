@@ -77,4 +77,32 @@ describe('lease table', () => {
       await second.close()
     }
   })
+
+  it('keeps the changes of a write that failed, and writes them with the next flush', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'shoal-leases-'))
+    dirs.push(dir)
+    const store = new LevelDatastore(dir)
+    await store.open()
+    let fail = true
+    const batch = store.batch.bind(store)
+    store.batch = () => {
+      const b = batch()
+      const commit = b.commit.bind(b)
+      b.commit = async (...args) => {
+        if (fail) throw new Error('disk full')
+        await commit(...args)
+      }
+      return b
+    }
+    const table = new LeaseTable(store)
+    const [a, b] = [cid(), cid()]
+    table.extend([a, b], 5000)
+    await expect(table.flush()).rejects.toThrow('disk full')
+    fail = false
+    await table.flush()
+    for (const [c, until] of [[a, 5000], [b, 5000]] as const) {
+      expect(new TextDecoder().decode(await store.get(new Key(`/shoal/leases/${c.toString()}`)))).toBe(String(until))
+    }
+    await store.close()
+  })
 })
