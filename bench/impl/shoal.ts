@@ -88,24 +88,50 @@ export const POOL_WORKERS = 2
 
 /**
  * `encode` through createCodecPool({ workers: 2 }) on zero-copy shards from the
- * pool's allocShards (one shared wasm memory the workers run in), one call at
- * a time.
+ * pool's allocShards (one shared wasm memory the workers run in).
+ * `inFlight` 1: one call at a time, each awaited before the next starts.
+ * `inFlight` 2: two shard sets (two arenas) used in turn, each timed call
+ * started before the previous one is awaited, as a stream of stripes would:
+ * the next call waits in the pool's control block, so the workers go on to
+ * it without waiting for the calling thread. Every call still splits its byte
+ * range across both workers.
  */
-export async function createPoolSubject (w: Workload, data: readonly Uint8Array[], workers = POOL_WORKERS): Promise<Subject> {
-  const impl = `shoal-pool-${workers}w`
+export async function createPoolSubject (w: Workload, data: readonly Uint8Array[], workers = POOL_WORKERS, inFlight: 1 | 2 = 1): Promise<Subject> {
+  const impl = `shoal-pool-${workers}w${inFlight > 1 ? `-q${inFlight}` : ''}`
   const pool = await createCodecPool({ dataShards: w.dataShards, parityShards: w.parityShards, workers })
   try {
     if (pool.workers !== workers) throw new BenchCheckError(`${impl}: asked for ${workers} workers, got ${pool.workers}`)
-    const shards = makeShards(pool, w, data, 'zero-copy')
+    const sets = range(0, inFlight).map(() => makeShards(pool, w, data, 'zero-copy'))
 
-    const verify = async (): Promise<Uint8Array[]> =>
-      await roundTrip(impl, w, data, shards, 'zero-copy', async s => { await pool.encode(s) }, async s => await pool.reconstruct(s))
+    const verify = async (): Promise<Uint8Array[]> => {
+      const parities = await Promise.all(sets.map(async shards =>
+        await roundTrip(impl, w, data, shards, 'zero-copy', async s => { await pool.encode(s) }, async s => await pool.reconstruct(s))))
+      parities.slice(1).forEach((p, i) => { expectShards(`${impl} set ${i + 1} parity`, range(0, p.length), p, parities[0]) })
+      return parities[0]
+    }
 
+    let turn = 0
+    let previous: Promise<void> = Promise.resolve()
+    const run = inFlight === 1
+      ? async () => { await pool.encode(sets[0]) }
+      : async () => {
+        turn = (turn + 1) % sets.length
+        const next = pool.encode(sets[turn])
+        next.catch(() => {}) // a failure surfaces when it is awaited, one call later
+        try {
+          await previous
+        } finally {
+          previous = next
+        }
+      }
     return {
       impl,
       verify,
-      call: { kind: 'async', run: async () => { await pool.encode(shards) } },
-      close: async () => { await pool.close() }
+      call: { kind: 'async', run },
+      close: async () => {
+        await previous.catch(() => {})
+        await pool.close()
+      }
     }
   } catch (err) {
     await pool.close()

@@ -8,15 +8,15 @@
  * The worker never returns to its event loop: it waits on the control block's
  * bell (spinning briefly, then blocked in Atomics.wait), takes what the
  * calling thread left on its port with receiveMessageOnPort (arena memories,
- * passes, drops, shared-array requests), then joins the arena call in the call
- * record, if it has a part in it. Answers and errors go back by postMessage.
+ * passes, drops, shared-array requests), then joins the arena calls in the
+ * control block's slots, in id order, where it has a part in them. Answers and errors go back by postMessage.
  */
 
 import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads'
 import { ArenaRunner } from './arena.js'
 import { ReedSolomonCodec } from './codec.js'
 import { POOL_HANDOFF_MICROS, POOL_SPIN_MAX_POLLS, POOL_SPIN_MICROS } from './constants.js'
-import { DONE, HANDOFF, pollFor, readCall, STOP, waitForBell } from './pool-control.js'
+import { CALL_SLOTS, HANDOFF, isLaterCall, markDone, nextCallId, pollFor, previousInSlot, readCall, STOP, waitForBell } from './pool-control.js'
 import type { ArenaPass } from './arena.js'
 import type { PoolRequest, PoolResponse, PoolWorkerData } from './pool.js'
 
@@ -28,7 +28,8 @@ const port = init.port
 const arenas = new Map<number, { runner: ArenaRunner, passId: number, pass: ArenaPass | null }>()
 /** Arenas this worker could not take (no kernel instance on their memory), and why. */
 const unusable = new Map<number, { name: string, message: string }>()
-let lastCall = 0
+/** The id of the next arena call this worker has not looked at yet. */
+let expected = 1
 
 function answer (response: PoolResponse): void {
   parentPort?.postMessage(response)
@@ -83,15 +84,29 @@ function drain (): void {
   for (let m = receiveMessageOnPort(port); m !== undefined; m = receiveMessageOnPort(port)) handle(m.message as PoolRequest)
 }
 
+type Part = 'last' | 'other' | 'none'
+
 /**
- * This worker's part of the arena call in the record, when there is a new
- * one. Returns the worker's part: 'last' when it finished the call, 'other'
- * when it took part but another worker finishes, 'none' when it had none.
+ * This worker's part in the next arena call, when it is in its slot: 'last'
+ * when this worker finished the call, 'other' when it took part but another
+ * worker finishes it, 'none' when it had no part; null when the call is not
+ * there yet.
  */
-function joinCall (): { part: 'last' | 'other' | 'none', call: number } {
-  const c = readCall(control)
-  if (c === null || c.call === lastCall) return { part: 'none', call: 0 }
-  lastCall = c.call
+function joinNext (): { part: Part, call: number } | null {
+  const c = readCall(control, expected)
+  if (c === null) return null
+  if (c.call !== expected) {
+    if (!isLaterCall(c.call, expected)) return null // the slot still holds an earlier call
+    // The slot was reused, so the call before c in it is over, and so is
+    // every earlier one (a slot is written only once its previous call is
+    // done, and slots are written in id order): the other workers ran them.
+    const call = expected
+    expected = nextCallId(previousInSlot(c.call))
+    return { part: 'none', call }
+  }
+  expected = nextCallId(expected)
+  // the call's pass was posted before its record was written: read it now
+  drain()
   if (init.index >= c.workers) return { part: 'none', call: c.call }
   const entry = arenas.get(c.arena)
   if (entry === undefined) {
@@ -103,9 +118,7 @@ function joinCall (): { part: 'last' | 'other' | 'none', call: number } {
   if (entry.passId !== c.pass || entry.pass === null) return { part: 'none', call: c.call }
   try {
     if (entry.runner.runShared(entry.pass, init.index + 1, c.seq, c.chunk, c.size) === 'last') {
-      Atomics.store(control, DONE, c.call)
-      Atomics.notify(control, DONE)
-      Atomics.store(control, HANDOFF, c.call)
+      markDone(control, c.call)
       return { part: 'last', call: c.call }
     }
   } catch (err) {
@@ -116,25 +129,40 @@ function joinCall (): { part: 'last' | 'other' | 'none', call: number } {
 }
 
 /**
- * The loop. How a worker waits depends on its part in the last call, so that
- * the calling thread, which needs a core to take the answer and start the next
+ * The loop: take every call that is in its slot, in id order, then wait. How
+ * a worker waits depends on its part in the last call it took, so that the
+ * calling thread, which needs a core to take the answer and write the next
  * call, finds one free at once (on a 2-core machine it has none of its own):
  * - the worker that finished the call polls the bell for POOL_SPIN_MICROS, to
  *   start the next call at once;
  * - the others poll until the finisher has notified the calling thread (up to
  *   POOL_HANDOFF_MICROS), then block: the calling thread, just woken, takes
  *   the core they leave instead of waking a halted one.
+ * While the calling thread keeps calls queued in the slots, workers go from
+ * one to the next without waiting at all.
  */
 function serve (): void {
   let seen = 0
   let spin = 0
+  let more = false
   for (;;) {
-    seen = waitForBell(control, seen, spin, POOL_SPIN_MAX_POLLS)
+    if (!more) seen = waitForBell(control, seen, spin, POOL_SPIN_MAX_POLLS)
     if (Atomics.load(control, STOP) !== 0) break
     drain()
-    const { part, call } = joinCall()
-    if (part === 'other') pollFor(control, HANDOFF, call, seen, POOL_HANDOFF_MICROS, POOL_SPIN_MAX_POLLS)
-    spin = part === 'last' ? POOL_SPIN_MICROS : 0
+    let last: { part: Part, call: number } | null = null
+    // the calls now in their slots (a bounded round; `more` when it ran out
+    // before finding an empty slot, so the next round starts without waiting)
+    more = true
+    for (let i = 0; i < 2 * CALL_SLOTS; i++) {
+      const joined = joinNext()
+      if (joined === null) {
+        more = false
+        break
+      }
+      if (joined.part !== 'none') last = joined
+    }
+    if (last?.part === 'other') pollFor(control, HANDOFF, last.call, seen, POOL_HANDOFF_MICROS, POOL_SPIN_MAX_POLLS)
+    spin = last?.part === 'last' ? POOL_SPIN_MICROS : 0
   }
   port.close()
 }

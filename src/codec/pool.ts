@@ -16,11 +16,12 @@
  * Signalling goes through a control block of shared words (pool-control.ts),
  * not a message per call: messages (memories, passes, shared-array requests)
  * wait on each worker's port, and a bell wakes the workers, which take them
- * with receiveMessageOnPort. An arena call is a record in the control block;
- * the worker that finishes its last chunk stores its id and notifies, and
- * the calling thread awaits that with Atomics.waitAsync. Arena calls run one
- * at a time across the pool. Answers to shared-array requests and errors come
- * back by postMessage.
+ * with receiveMessageOnPort. An arena call is a record in one of the control
+ * block's slots; the worker that finishes its last chunk stores its id and
+ * notifies, and the calling thread awaits that with Atomics.waitAsync. Calls
+ * on different arenas can wait in the slots, so the workers go on to the next
+ * without waiting for the calling thread. Answers to shared-array requests and
+ * errors come back by postMessage.
  */
 
 import { createRequire } from 'node:module'
@@ -32,7 +33,7 @@ import { arenaOf } from './arena.js'
 import { ReedSolomonCodec } from './codec.js'
 import { KERNEL_ALIGN_BYTES, POOL_CHUNKS_PER_WORKER, POOL_MIN_CHUNK_BYTES, POOL_MIN_SHARD_BYTES } from './constants.js'
 import { CodecError, InvalidArgumentError, PoolClosedError } from './errors.js'
-import { createControl, DONE, ring, STOP, waitAsync, writeCall } from './pool-control.js'
+import { createControl, doneIndex, nextCallId, notifyAllDone, previousInSlot, ring, STOP, waitAsync, writeCall } from './pool-control.js'
 import { SerialQueue } from './serial.js'
 import { checkFullShards } from './validate.js'
 import type { Arena, ArenaLayout, ArenaPass } from './arena.js'
@@ -99,9 +100,10 @@ interface Pending {
   reject: (err: Error) => void
 }
 
-/** The arena call in the control block, until its last chunk is done. */
+/** An arena call in the control block, until its last chunk is done. */
 interface Running extends Pending {
-  call: number
+  /** Settles with the call. */
+  done: Promise<boolean>
 }
 
 function isShared (a: Uint8Array | null): boolean {
@@ -131,9 +133,10 @@ class WorkerPool implements CodecPool {
   /** Pass ids, one per pass object an arena handed out (it reuses them while a call repeats). */
   private readonly passIds = new WeakMap<ArenaPass, number>()
   private nextPassId = 1
-  /** Arena calls, one after another across all arenas: the control block holds one. */
-  private readonly arenaCalls = new SerialQueue()
-  private running: Running | null = null
+  /** Writing arena calls into the control block's slots, one at a time, in id order. */
+  private readonly issuing = new SerialQueue()
+  /** Arena calls in the control block, by id, until their last chunk is done. */
+  private readonly running = new Map<number, Running>()
   private lastCall = 0
   /** Whether the workers are ref'd (a call is waiting for them). */
   private refd = false
@@ -256,44 +259,51 @@ class WorkerPool implements CodecPool {
 
   /**
    * Runs `pass` on the first `workers` workers, in chunks they claim from the
-   * arena's control block, once every earlier arena call of the pool is over.
-   * A call aborted before its turn never reaches the workers.
+   * arena's control block. Calls are written into the control block's slots in
+   * turn, each once the call before it in its slot is done, so up to
+   * CALL_SLOTS calls (on different arenas) wait there and workers go from one
+   * to the next. A call aborted before it is written never reaches the workers.
    */
   private async onWorkers (arena: Arena, pass: ArenaPass, workers: number, chunk: number, size: number, signal?: AbortSignal): Promise<void> {
-    await this.arenaCalls.run(async () => {
+    const done = await this.issuing.run(async () => {
+      const call = nextCallId(this.lastCall)
+      const before = this.running.get(previousInSlot(call))
+      if (before !== undefined) await before.done.then(() => {}, () => {})
       if (this.closed !== null) throw this.closed
       signal?.throwIfAborted()
+      this.lastCall = call
       this.introduce(arena, pass, workers)
       const seq = arena.openShared()
-      const call = this.lastCall = this.lastCall >= 0x7FFFFFFF ? 1 : this.lastCall + 1
-      const done = new Promise<boolean>((resolve, reject) => {
-        this.running = { call, resolve, reject }
-        this.busyChanged()
-      })
+      let running: Pending | undefined
+      const done = new Promise<boolean>((resolve, reject) => { running = { resolve, reject } })
+      this.running.set(call, { ...(running as Pending), done })
+      this.busyChanged()
       writeCall(this.control, { call, arena: arena.id, pass: this.passId(pass), seq, chunk, size, workers })
       ring(this.control)
       void this.watch(call)
-      await done
+      return { done }
     })
+    await done.done
   }
 
   /** Settles the running call `call` once a worker marks it done. */
   private async watch (call: number): Promise<void> {
-    while (this.running?.call === call) {
-      const done = Atomics.load(this.control, DONE)
+    const index = doneIndex(call)
+    while (this.running.has(call)) {
+      const done = Atomics.load(this.control, index)
       if (done === call) {
-        this.finish(null)
+        this.finish(call, null)
         return
       }
-      await waitAsync(this.control, DONE, done)
+      await waitAsync(this.control, index, done)
     }
   }
 
-  /** Ends the running arena call: resolved, or rejected with `err`. */
-  private finish (err: Error | null): void {
-    const running = this.running
-    if (running === null) return
-    this.running = null
+  /** Ends the running arena call `call`: resolved, or rejected with `err`. */
+  private finish (call: number, err: Error | null): void {
+    const running = this.running.get(call)
+    if (running === undefined) return
+    this.running.delete(call)
     this.busyChanged()
     if (err === null) running.resolve(true)
     else running.reject(err)
@@ -380,7 +390,7 @@ class WorkerPool implements CodecPool {
    * Atomics.waitAsync nor a blocked worker does), and only then.
    */
   private busyChanged (): void {
-    const busy = this.pending.size > 0 || this.running !== null
+    const busy = this.pending.size > 0 || this.running.size > 0
     if (busy === this.refd) return
     this.refd = busy
     for (const t of this.threads) {
@@ -392,7 +402,7 @@ class WorkerPool implements CodecPool {
   private settle (msg: PoolResponse): void {
     if ('call' in msg) {
       log('arena call %d failed in a worker: %s: %s', msg.call, msg.name, msg.message)
-      if (this.running?.call === msg.call) this.finish(workerError(msg))
+      this.finish(msg.call, workerError(msg))
       return
     }
     const pending = this.pending.get(msg.id)
@@ -407,13 +417,13 @@ class WorkerPool implements CodecPool {
     this.closed ??= err
     const pending = [...this.pending.values()]
     this.pending.clear()
-    this.finish(err)
+    for (const call of [...this.running.keys()]) this.finish(call, err)
     this.busyChanged()
     for (const p of pending) p.reject(err)
-    // workers leave their loop; the watcher of a running call stops
+    // workers leave their loop; the watchers of running calls stop
     Atomics.store(this.control, STOP, 1)
     ring(this.control)
-    Atomics.notify(this.control, DONE)
+    notifyAllDone(this.control)
   }
 
   async close (): Promise<void> {

@@ -4,25 +4,55 @@
  * workers' waits are bounded.
  */
 import { describe, expect, it } from 'vitest'
-import { BELL, createControl, pollFor, readCall, ring, VERSION, waitAsync, waitForBell, writeCall } from '../../src/codec/pool-control.js'
+import { BELL, CALL_SLOTS, createControl, doneIndex, isLaterCall, LAST_CALL_ID, nextCallId, pollFor, previousInSlot, readCall, ring, versionIndex, waitAsync, waitForBell, writeCall } from '../../src/codec/pool-control.js'
 
 describe('codec pool control block', () => {
-  it('round-trips a call record, with sequence numbers above 2^31', () => {
+  it('round-trips call records, each in its own slot, with sequence numbers above 2^31', () => {
     const control = createControl()
-    const call = { call: 0x7FFFFFFF, arena: 12, pass: 3, seq: 0xFFFFFFFE, chunk: 131072, size: 1 << 20, workers: 2 }
-    writeCall(control, call)
-    expect(readCall(control)).toEqual(call)
-    writeCall(control, { ...call, call: 1, seq: 0 })
-    expect(readCall(control)).toEqual({ ...call, call: 1, seq: 0 })
+    const call = { call: LAST_CALL_ID, arena: 12, pass: 3, seq: 0xFFFFFFFE, chunk: 131072, size: 1 << 20, workers: 2 }
+    const calls = Array.from({ length: CALL_SLOTS }, (_, i) => ({ ...call, call: i === 0 ? LAST_CALL_ID : i, arena: 12 + i, seq: i === 1 ? 0 : call.seq }))
+    for (const c of calls) writeCall(control, c)
+    for (const c of calls) expect(readCall(control, c.call)).toEqual(c)
+    // the next call in the first slot replaces the one there
+    const next = { ...calls[0], call: CALL_SLOTS, arena: 99 }
+    expect(next.call % CALL_SLOTS).toBe(LAST_CALL_ID % CALL_SLOTS)
+    writeCall(control, next)
+    expect(readCall(control, LAST_CALL_ID)).toEqual(next)
+    expect(readCall(control, 1)).toEqual(calls[1])
   })
 
   it('gives no record while one is being written', () => {
     const control = createControl()
     writeCall(control, { call: 1, arena: 1, pass: 1, seq: 1, chunk: 64, size: 64, workers: 1 })
-    Atomics.add(control, VERSION, 1) // as writeCall does first
-    expect(readCall(control)).toBeNull()
-    Atomics.add(control, VERSION, 1)
-    expect(readCall(control)?.call).toBe(1)
+    Atomics.add(control, versionIndex(1), 1) // as writeCall does first
+    expect(readCall(control, 1)).toBeNull()
+    Atomics.add(control, versionIndex(1), 1)
+    expect(readCall(control, 1)?.call).toBe(1)
+  })
+
+  it('numbers calls so that slots stay in turn across the wrap of ids', () => {
+    expect(LAST_CALL_ID % CALL_SLOTS).toBe(0)
+    expect(nextCallId(1)).toBe(2)
+    expect(nextCallId(LAST_CALL_ID)).toBe(1)
+    // consecutive ids take consecutive slots, through the wrap
+    let id = LAST_CALL_ID - 2 * CALL_SLOTS
+    const slots: number[] = []
+    for (let i = 0; i < 3 * CALL_SLOTS; i++, id = nextCallId(id)) slots.push(doneIndex(id))
+    for (let i = CALL_SLOTS; i < slots.length; i++) expect(slots[i]).toBe(slots[i - CALL_SLOTS])
+    expect(new Set(slots.slice(0, CALL_SLOTS)).size).toBe(CALL_SLOTS)
+    // the call before each one in its slot is CALL_SLOTS ids back
+    expect(previousInSlot(CALL_SLOTS + 1)).toBe(1)
+    expect(previousInSlot(1)).toBe(LAST_CALL_ID + 1 - CALL_SLOTS)
+    let back = 1
+    for (let i = 0; i < CALL_SLOTS; i++) back = nextCallId(back)
+    expect(previousInSlot(back)).toBe(1)
+    // later, across the wrap; an empty slot (0) is never later
+    expect(isLaterCall(2, 1)).toBe(true)
+    expect(isLaterCall(1, 2)).toBe(false)
+    expect(isLaterCall(1, LAST_CALL_ID)).toBe(true)
+    expect(isLaterCall(LAST_CALL_ID, 1)).toBe(false)
+    expect(isLaterCall(5, 5)).toBe(false)
+    expect(isLaterCall(0, 1)).toBe(false)
   })
 
   it('returns at once when the bell has moved', () => {

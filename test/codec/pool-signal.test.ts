@@ -1,7 +1,7 @@
 /**
  * How the pool and its workers signal each other (pool-control.ts): workers
- * blocked in Atomics.wait or polling the bell, calls in the control block one
- * at a time, completion through Atomics.waitAsync. Calls in every pattern must
+ * blocked in Atomics.wait or polling the bell, calls waiting in the control
+ * block's slots, completion through Atomics.waitAsync. Calls in every pattern must
  * give the single-threaded codec's bytes, and abort and close must work
  * whatever the workers are doing.
  */
@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { afterEach, describe, expect, it } from 'vitest'
 import { createCodec, createCodecPool, POOL_MIN_SHARD_BYTES, POOL_SPIN_MICROS } from '../../src/codec/index.js'
+import { CALL_SLOTS, doneIndex } from '../../src/codec/pool-control.js'
 import { prng } from '../helpers/prng.js'
 import { expectSameShards } from './helpers.js'
 import type { CodecPool } from '../../src/codec/index.js'
@@ -82,6 +83,45 @@ describe('codec pool signalling', () => {
     expectSameShards(plain, plainExpected, 'shared-array call')
     // the verifies queued behind encodes of their own arena see its parity
     expect(results.filter(r => r === false)).toEqual([])
+  })
+
+  it('lets the workers run the next waiting call without the calling thread: two calls end while it never yields', async () => {
+    const pool = await start()
+    // ~3 ms per call: the first is still running when the second is written
+    const a = filled(pool, 0xC90, 4 << 20)
+    const b = filled(pool, 0xC91, 4 << 20)
+    const calls = [pool.encode(a.shards), pool.encode(b.shards)]
+    // microtasks only: both calls get written, and no completion can be taken
+    // (that needs a task on this thread's event loop)
+    for (let i = 0; i < 100; i++) await null
+    const internals = pool as unknown as { lastCall: number, control: Int32Array }
+    expect(internals.lastCall).toBe(2)
+    const deadline = performance.now() + 10_000
+    while (Atomics.load(internals.control, doneIndex(2)) !== 2 && performance.now() < deadline) { /* this thread never yields */ }
+    expect(Atomics.load(internals.control, doneIndex(1))).toBe(1)
+    expect(Atomics.load(internals.control, doneIndex(2))).toBe(2)
+    await Promise.all(calls)
+    expectSameShards(a.shards, a.expected, 'first call')
+    expectSameShards(b.shards, b.expected, 'second call')
+  })
+
+  it('keeps calls on more arenas than the control block has slots in flight, each with its own bytes; aborted ones never run', async () => {
+    const pool = await start()
+    const arenas = Array.from({ length: 3 * CALL_SLOTS + 1 }, (_, i) => filled(pool, 0xC80 + i))
+    const controllers = arenas.map(() => new AbortController())
+    const calls = arenas.map(async (a, i) => { await pool.encode(a.shards, { signal: controllers[i].signal }) })
+    // every third call is aborted before it can be written into a slot
+    arenas.forEach((_, i) => { if (i % 3 === 1) controllers[i].abort() })
+    const outcomes = await Promise.all(calls.map(async call => await call.then(() => 'done', (err: Error) => err.name)))
+    expect(outcomes).toEqual(arenas.map((_, i) => i % 3 === 1 ? 'AbortError' : 'done'))
+    arenas.forEach((a, i) => {
+      if (i % 3 !== 1) expectSameShards(a.shards, a.expected, `arena ${i}`)
+      else for (let p = K; p < K + M; p++) expect(a.shards[p].every(b => b === 0), `arena ${i} parity ${p} untouched`).toBe(true)
+    })
+    // and once they are all over, in turn again
+    for (const a of arenas) {
+      expect(await pool.verify(a.shards)).toBe(arenas.indexOf(a) % 3 !== 1)
+    }
   })
 
   it('works after a long idle time, with the workers blocked in Atomics.wait', async () => {
