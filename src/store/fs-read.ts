@@ -61,9 +61,12 @@ async function readWhole (handle: FileHandle, size: number, signal?: AbortSignal
   const buffer = Buffer.allocUnsafeSlow(size + 1) // not zero-filled: every byte returned is read from the file
   let pos = 0
   while (pos <= size) {
-    const { bytesRead } = await handle.read(buffer, pos, size + 1 - pos, pos)
-    if (bytesRead === 0) break
+    const want = size + 1 - pos
+    const { bytesRead } = await handle.read(buffer, pos, want, pos)
     pos += bytesRead
+    // A regular file gives fewer bytes than asked only at its end: the usual
+    // whole-block read takes one read, not a second one to see the end.
+    if (bytesRead < want) break
   }
   return pos === size ? new Uint8Array(buffer.buffer, buffer.byteOffset, size) : undefined
 }

@@ -1,4 +1,4 @@
-import { mkdtemp, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
+import { appendFile, mkdtemp, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
@@ -153,6 +153,20 @@ describe('fs store', () => {
     expect(await third.stats()).toMatchObject({ shardCount: 0, quarantinedCount: 2 })
     await third.put(a.cid, a.bytes)
     expect(sameBytes(await third.get(a.cid), a.bytes)).toEqual(SAME)
+  })
+
+  it('a shard file that grew (bytes appended after its end) is never served: get quarantines it, whole or in part', async () => {
+    const store = await started()
+    const a = await makeShard(11, 10_000)
+    const b = await makeShard(12, 10_000)
+    await store.put(a.cid, a.bytes)
+    await store.put(b.cid, b.bytes)
+    // its first 10,000 bytes are still the right ones
+    await appendFile(fsShardPath(dir, a.cid.toString()), new Uint8Array([1, 2, 3]))
+    await appendFile(fsShardPath(dir, b.cid.toString()), new Uint8Array(1))
+    expect((await rejection(store.get(a.cid))).name).toBe('CorruptShardError')
+    expect((await rejection(store.get(b.cid, { offset: 0, length: 10 }))).name).toBe('CorruptShardError')
+    expect(await store.stats()).toMatchObject({ shardCount: 0, quarantinedCount: 2 })
   })
 
   it('a quarantined shard takes its sidecar with it', async () => {
