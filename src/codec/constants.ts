@@ -33,7 +33,7 @@ export const POOL_CHUNKS_PER_WORKER = 4
 export const POOL_MIN_CHUNK_BYTES = 16 * 1024
 
 /**
- * Polling instead of blocking, bounded (pool-worker.ts). Waking a thread
+ * Polling instead of blocking, bounded (pool/worker.ts). Waking a thread
  * blocked in Atomics.wait costs tens of microseconds on a virtual machine
  * whose idle cores halt, against ~0.8 ms for a 10+4 @ 1 MiB call on two
  * workers; but on a 2-core machine a polling worker holds the core the

@@ -3,7 +3,7 @@
  * given while nothing is queued or running starts at once (synchronously),
  * not a microtask later: on a pool call of under a millisecond that turn of
  * the microtask queue shows. Used for an arena's pool calls (arena.ts) and for
- * the pool's one-arena-call-at-a-time control block (pool.ts).
+ * writing the pool's calls into its control block in id order (pool/worker-pool.ts).
  */
 export class SerialQueue {
   /** Tasks queued or running. */

@@ -1,10 +1,10 @@
 /**
- * The pool's control block (pool-control.ts): the call record round-trips
+ * The pool's control block (pool/control.ts): the call record round-trips
  * through Int32 words, a reader never takes a half-written record, and the
  * workers' waits are bounded.
  */
 import { describe, expect, it } from 'vitest'
-import { BELL, CALL_SLOTS, createControl, doneIndex, isLaterCall, LAST_CALL_ID, nextCallId, pollFor, previousInSlot, readCall, ring, versionIndex, waitAsync, waitForBell, writeCall } from '../../src/codec/pool-control.js'
+import { BELL, CALL_SLOTS, createControl, doneIndex, isLaterCall, LAST_CALL_ID, nextCallId, pollFor, previousInSlot, readCall, ring, versionIndex, waitAsync, waitForBell, writeCall } from '../../src/codec/pool/control.js'
 
 describe('codec pool control block', () => {
   it('round-trips call records, each in its own slot, with sequence numbers above 2^31', () => {

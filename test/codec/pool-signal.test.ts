@@ -1,5 +1,5 @@
 /**
- * How the pool and its workers signal each other (pool-control.ts): workers
+ * How the pool and its workers signal each other (pool/control.ts): workers
  * blocked in Atomics.wait or polling the bell, calls waiting in the control
  * block's slots, completion through Atomics.waitAsync. Calls in every pattern must
  * give the single-threaded codec's bytes, and abort and close must work
@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { afterEach, describe, expect, it } from 'vitest'
 import { createCodec, createCodecPool, POOL_MIN_SHARD_BYTES, POOL_SPIN_MICROS } from '../../src/codec/index.js'
-import { CALL_SLOTS, doneIndex } from '../../src/codec/pool-control.js'
+import { CALL_SLOTS, doneIndex } from '../../src/codec/pool/control.js'
 import { prng } from '../helpers/prng.js'
 import { expectSameShards } from './helpers.js'
 import type { CodecPool } from '../../src/codec/index.js'

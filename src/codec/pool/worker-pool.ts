@@ -1,97 +1,26 @@
-/**
- * A pool of worker threads that splits each large codec call's byte range
- * across cores. Bytes are independent in Reed-Solomon, so worker i simply runs
- * the same matrix over bytes [from_i, to_i) of every shard.
- *
- * Shards travel by sharing, not copying. Shards from `allocShards` live in a
- * shared wasm memory (an arena, see arena.ts): the memory is posted once to
- * each worker, which instantiates its kernel on it, and the addresses of a
- * call (its pass) once per change; each worker runs the kernel in place on
- * chunks of the byte range, in its own lane of the arena. Other arrays backed
- * by a SharedArrayBuffer are seen by every worker too, which copies its range
- * through its own staging memory. Anything else is first copied into shared
- * memory and the results copied back, a pass over the bytes on the calling
- * thread. Calls on shards under POOL_MIN_SHARD_BYTES run on the calling thread.
- *
- * Signalling goes through a control block of shared words (pool-control.ts),
- * not a message per call: messages (memories, passes, shared-array requests)
- * wait on each worker's port, and a bell wakes the workers, which take them
- * with receiveMessageOnPort. An arena call is a record in one of the control
- * block's slots; the worker that finishes its last chunk stores its id and
- * notifies, and the calling thread awaits that with Atomics.waitAsync. Calls
- * on different arenas can wait in the slots, so the workers go on to the next
- * without waiting for the calling thread. Answers to shared-array requests and
- * errors come back by postMessage.
- */
-
+/** The pool itself: its worker threads, the calls it hands them and their answers (see index.ts). */
 import { createRequire } from 'node:module'
 import { availableParallelism } from 'node:os'
 import { pathToFileURL } from 'node:url'
 import { MessageChannel, Worker } from 'node:worker_threads'
 import { logger } from '@libp2p/logger'
-import { arenaOf } from './arena.js'
-import { ReedSolomonCodec } from './codec.js'
-import { KERNEL_ALIGN_BYTES, POOL_CHUNKS_PER_WORKER, POOL_MIN_CHUNK_BYTES, POOL_MIN_SHARD_BYTES } from './constants.js'
-import { CodecError, InvalidArgumentError, PoolClosedError } from './errors.js'
-import { createControl, doneIndex, nextCallId, notifyAllDone, previousInSlot, ring, STOP, waitAsync, writeCall } from './pool-control.js'
-import { SerialQueue } from './serial.js'
-import { checkFullShards } from './validate.js'
-import type { Arena, ArenaLayout, ArenaPass } from './arena.js'
-import type { CodecInit, RebuildJob } from './codec.js'
+import { arenaOf } from '../arena.js'
+import { ReedSolomonCodec } from '../codec.js'
+import { KERNEL_ALIGN_BYTES, POOL_CHUNKS_PER_WORKER, POOL_MIN_CHUNK_BYTES, POOL_MIN_SHARD_BYTES } from '../constants.js'
+import { CodecError, InvalidArgumentError, PoolClosedError } from '../errors.js'
+import { SerialQueue } from '../serial.js'
+import { checkFullShards } from '../validate.js'
+import { WorkerArenas } from './arenas.js'
+import { createControl, doneIndex, nextCallId, notifyAllDone, previousInSlot, ring, STOP, waitAsync, writeCall } from './control.js'
+import type { PoolRequest, PoolResponse, PoolWorkerData } from './messages.js'
+import type { CodecPool, CodecPoolInit, CodecPoolOptions } from './types.js'
+import type { Arena, ArenaPass } from '../arena.js'
+import type { RebuildJob } from '../codec.js'
+import type { KernelName } from '../loader.js'
+import type { MatrixPlan } from '../plan.js'
 import type { MessagePort } from 'node:worker_threads'
-import type { KernelName } from './loader.js'
-import type { MatrixPlan } from './plan.js'
 
 const log = logger('shoal:codec:pool')
-
-export interface CodecPoolInit extends CodecInit {
-  /** Worker threads. Default: os.availableParallelism(). */
-  workers?: number
-}
-
-export interface CodecPoolOptions {
-  /** Rejects the call when aborted; work already handed to workers still runs to its end. */
-  signal?: AbortSignal
-}
-
-export interface CodecPool {
-  readonly dataShards: number
-  readonly parityShards: number
-  readonly totalShards: number
-  readonly kernel: KernelName
-  readonly workers: number
-  /**
-   * k + m shards of `shardBytes` each in one shared wasm memory (as the codec's
-   * `allocShards`, with a lane for each worker): calls on them run in place.
-   */
-  allocShards: (shardBytes: number) => Uint8Array[]
-  encode: (shards: Uint8Array[], options?: CodecPoolOptions) => Promise<void>
-  verify: (shards: Uint8Array[], options?: CodecPoolOptions) => Promise<boolean>
-  reconstruct: (shards: Array<Uint8Array | null>, options?: CodecPoolOptions) => Promise<Uint8Array[]>
-  reconstructData: (shards: Array<Uint8Array | null>, options?: CodecPoolOptions) => Promise<Array<Uint8Array | null>>
-  /** Stops the workers; pending calls reject with PoolClosedError. */
-  close: () => Promise<void>
-}
-
-/** @internal what a worker starts with: `control` is the pool's control block, `port` its request port. */
-export interface PoolWorkerData { dataShards: number, parityShards: number, kernel: KernelName, control: SharedArrayBuffer, port: MessagePort, index: number }
-/** @internal messages left on a worker's port */
-export type PoolRequest =
-  | { id: number, op: 'encode' | 'verify', shards: Array<Uint8Array | null>, from: number, to: number }
-  | { id: number, op: 'rebuild', shards: Array<Uint8Array | null>, from: number, to: number, job: RebuildJob }
-  /**
-   * The pass that arena calls on `arena` run from now on, known as `passId` in
-   * the call record; `memory` and `layout` come with the first one to each
-   * worker. No response.
-   */
-  | { op: 'arena', arena: number, memory?: WebAssembly.Memory, layout?: ArenaLayout, passId: number, pass: ArenaPass }
-  /** The arena was garbage collected on the calling thread: forget it. No response. */
-  | { op: 'drop', arena: number }
-/** @internal answers to requests (`id`) and failures of arena calls (`call`), by postMessage */
-export type PoolResponse =
-  | { id: number, ok: true, result: boolean }
-  | { id: number, ok: false, name: string, message: string }
-  | { call: number, ok: false, name: string, message: string }
 
 type Op = { op: 'encode' | 'verify' } | { op: 'rebuild', job: RebuildJob }
 
@@ -114,7 +43,7 @@ function sharedBytes (size: number): Uint8Array {
   return new Uint8Array(new SharedArrayBuffer(size))
 }
 
-class WorkerPool implements CodecPool {
+export class WorkerPool implements CodecPool {
   readonly dataShards: number
   readonly parityShards: number
   readonly totalShards: number
@@ -127,12 +56,8 @@ class WorkerPool implements CodecPool {
   private readonly pending = new Map<number, Pending>()
   private nextId = 0
   private closed: Error | null = null
-  /** Per worker, the arenas it has the memory of, with the id of the pass it has for each. */
-  private readonly known: Array<Map<number, number>> = []
-  private readonly dropped = new FinalizationRegistry<number>((id) => { this.drop(id) })
-  /** Pass ids, one per pass object an arena handed out (it reuses them while a call repeats). */
-  private readonly passIds = new WeakMap<ArenaPass, number>()
-  private nextPassId = 1
+  /** What each worker has been told of arenas and passes. */
+  private readonly arenas: WorkerArenas
   /** Writing arena calls into the control block's slots, one at a time, in id order. */
   private readonly issuing = new SerialQueue()
   /** Arena calls in the control block, by id, until their last chunk is done. */
@@ -152,11 +77,12 @@ class WorkerPool implements CodecPool {
       throw new InvalidArgumentError(`workers must be an integer in 1..256, got ${String(init.workers)}`)
     }
     this.workers = workers
+    this.arenas = new WorkerArenas(this.ports, workers, this.control, () => this.closed !== null)
   }
 
   async start (): Promise<void> {
     const fromSource = import.meta.url.endsWith('.ts')
-    const url = new URL(fromSource ? './pool-worker.ts' : './pool-worker.js', import.meta.url)
+    const url = new URL(fromSource ? './worker.ts' : './worker.js', import.meta.url)
     // Running from TypeScript sources (the test suite), the worker registers the
     // tsx loader (a devDependency) before importing its module.
     const tsxApi = fromSource ? createRequire(import.meta.url).resolve('tsx/esm/api').replace(/\.cjs$/, '.mjs') : ''
@@ -179,7 +105,6 @@ class WorkerPool implements CodecPool {
       }))
       this.threads.push(worker)
       this.ports.push(port1)
-      this.known.push(new Map())
     }
     try {
       await Promise.all(online)
@@ -272,13 +197,13 @@ class WorkerPool implements CodecPool {
       if (this.closed !== null) throw this.closed
       signal?.throwIfAborted()
       this.lastCall = call
-      this.introduce(arena, pass, workers)
+      this.arenas.introduce(arena, pass, workers)
       const seq = arena.openShared()
       let running: Pending | undefined
       const done = new Promise<boolean>((resolve, reject) => { running = { resolve, reject } })
       this.running.set(call, { ...(running as Pending), done })
       this.busyChanged()
-      writeCall(this.control, { call, arena: arena.id, pass: this.passId(pass), seq, chunk, size, workers })
+      writeCall(this.control, { call, arena: arena.id, pass: this.arenas.passId(pass), seq, chunk, size, workers })
       ring(this.control)
       void this.watch(call)
       return { done }
@@ -307,45 +232,6 @@ class WorkerPool implements CodecPool {
     this.busyChanged()
     if (err === null) running.resolve(true)
     else running.reject(err)
-  }
-
-  private passId (pass: ArenaPass): number {
-    let id = this.passIds.get(pass)
-    if (id === undefined) {
-      id = this.nextPassId
-      this.nextPassId = id >= 0x7FFFFFFF ? 1 : id + 1
-      this.passIds.set(pass, id)
-    }
-    return id
-  }
-
-  /** Leaves on the ports of workers 0 .. workers - 1 what they lack of the arena and the pass. */
-  private introduce (arena: Arena, pass: ArenaPass, workers: number): void {
-    const passId = this.passId(pass)
-    for (let w = 0; w < workers; w++) {
-      const had = this.known[w].get(arena.id)
-      if (had === passId) continue
-      const request: PoolRequest = { op: 'arena', arena: arena.id, passId, pass }
-      if (had === undefined) {
-        if (this.known.every(map => !map.has(arena.id))) this.dropped.register(arena, arena.id)
-        request.memory = arena.memory
-        request.layout = arena.layout
-      }
-      this.known[w].set(arena.id, passId)
-      this.ports[w].postMessage(request)
-    }
-  }
-
-  /** An arena was collected here: the workers that have its memory let it go too. */
-  private drop (arena: number): void {
-    let told = false
-    this.known.forEach((map, w) => {
-      if (map.delete(arena) && this.closed === null) {
-        this.ports[w].postMessage({ op: 'drop', arena } satisfies PoolRequest)
-        told = true
-      }
-    })
-    if (told) ring(this.control)
   }
 
   /**
@@ -450,11 +336,4 @@ async function abortable<T> (promise: Promise<T>, signal: AbortSignal): Promise<
 
 function range (from: number, to: number): number[] {
   return Array.from({ length: to - from }, (_, i) => from + i)
-}
-
-/** Starts a pool of codec workers; call `close()` when done. */
-export async function createCodecPool (init: CodecPoolInit): Promise<CodecPool> {
-  const pool = new WorkerPool(init)
-  await pool.start()
-  return pool
 }
