@@ -4,7 +4,23 @@
  * workers' waits are bounded.
  */
 import { describe, expect, it } from 'vitest'
-import { BELL, CALL_SLOTS, createControl, doneIndex, isLaterCall, LAST_CALL_ID, nextCallId, pollFor, previousInSlot, readCall, ring, versionIndex, waitAsync, waitForBell, writeCall } from '../../src/codec/pool/control.js'
+import { BELL, CALL_SLOTS, createControl, doneIndex, isLaterCall, LAST_CALL_ID, nextCall, nextCallId, pollFor, previousInSlot, readCall, ring, versionIndex, waitAsync, waitForBell, writeCall } from '../../src/codec/pool/control.js'
+
+/** The calls a worker expecting `expected` takes, in order, until it has to wait; and what it expects then. */
+function readAll (control: Int32Array, expected: number): { taken: number[], expected: number } {
+  const taken: number[] = []
+  for (let i = 0; i < 4 * CALL_SLOTS; i++) {
+    const found = nextCall(control, expected)
+    if (found === 'wait') break
+    if ('skip' in found) {
+      expected = found.skip
+      continue
+    }
+    taken.push(found.take.call)
+    expected = nextCallId(expected)
+  }
+  return { taken, expected }
+}
 
 describe('codec pool control block', () => {
   it('round-trips call records, each in its own slot, with sequence numbers above 2^31', () => {
@@ -53,6 +69,34 @@ describe('codec pool control block', () => {
     expect(isLaterCall(LAST_CALL_ID, 1)).toBe(false)
     expect(isLaterCall(5, 5)).toBe(false)
     expect(isLaterCall(0, 1)).toBe(false)
+  })
+
+  it('leads a worker through the slots in id order, and past calls it fell behind on', () => {
+    const control = createControl()
+    const record = (call: number): { call: number, arena: number, pass: number, seq: number, chunk: number, size: number, workers: number } =>
+      ({ call, arena: call, pass: 1, seq: call, chunk: 64, size: 64, workers: 2 })
+    // nothing written yet
+    expect(nextCall(control, 1)).toBe('wait')
+    for (let id = 1; id <= CALL_SLOTS; id++) writeCall(control, record(id))
+    expect(nextCall(control, 1)).toEqual({ take: record(1) })
+    expect(nextCall(control, CALL_SLOTS)).toEqual({ take: record(CALL_SLOTS) })
+    // the next id's slot still holds the call before it in the slot
+    expect(nextCall(control, CALL_SLOTS + 1)).toBe('wait')
+    // while a worker still expects call 2, calls up to 2 + 2 * CALL_SLOTS are written (the others ran them):
+    // it skips to the first call that may still be live, and from there takes them in order
+    for (let id = CALL_SLOTS + 1; id <= 2 + 2 * CALL_SLOTS; id++) writeCall(control, record(id))
+    expect(nextCall(control, 2)).toEqual({ skip: 3 + CALL_SLOTS })
+    expect(readAll(control, 2)).toEqual({ taken: Array.from({ length: CALL_SLOTS }, (_, i) => 3 + CALL_SLOTS + i), expected: 3 + 2 * CALL_SLOTS })
+    // a record being written is waited for
+    const next = 3 + 2 * CALL_SLOTS
+    Atomics.add(control, versionIndex(next), 1)
+    expect(nextCall(control, next)).toBe('wait')
+    Atomics.add(control, versionIndex(next), 1)
+    // and across the wrap of ids, from far behind
+    const wrap = createControl()
+    const ids = [LAST_CALL_ID - 1, LAST_CALL_ID, 1, 2]
+    for (const id of ids) writeCall(wrap, record(id))
+    expect(readAll(wrap, LAST_CALL_ID - 1 - 3 * CALL_SLOTS)).toEqual({ taken: ids, expected: 3 })
   })
 
   it('returns at once when the bell has moved', () => {

@@ -128,6 +128,23 @@ export function readCall (control: Int32Array, call: number): ArenaCall | null {
   return Atomics.load(control, at + VERSION) === version ? c : null
 }
 
+/**
+ * What a worker reading the slots in id order finds at `expected`, the id of
+ * the next call it has not looked at: the call's record (`take`, then go on
+ * with nextCallId(expected)); `skip` to a later id when the slot was already
+ * reused: the call before the one now in the slot is over, and so is every
+ * earlier one (a slot is written only once its previous call is done, and
+ * slots are written in id order), so the other workers ran them; or `wait`
+ * while the call is not written yet (or is being written).
+ */
+export function nextCall (control: Int32Array, expected: number): { take: ArenaCall } | { skip: number } | 'wait' {
+  const c = readCall(control, expected)
+  if (c === null) return 'wait'
+  if (c.call === expected) return { take: c }
+  if (!isLaterCall(c.call, expected)) return 'wait' // the slot still holds an earlier call
+  return { skip: nextCallId(previousInSlot(c.call)) }
+}
+
 /** Marks `call` done (worker side, by the one that ran its last chunk) and wakes its waiter. */
 export function markDone (control: Int32Array, call: number): void {
   Atomics.store(control, doneIndex(call), call)

@@ -16,7 +16,7 @@ import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_thread
 import { ArenaRunner } from '../arena.js'
 import { ReedSolomonCodec } from '../codec.js'
 import { POOL_HANDOFF_MICROS, POOL_SPIN_MAX_POLLS, POOL_SPIN_MICROS } from '../constants.js'
-import { CALL_SLOTS, HANDOFF, isLaterCall, markDone, nextCallId, pollFor, previousInSlot, readCall, STOP, waitForBell } from './control.js'
+import { CALL_SLOTS, HANDOFF, markDone, nextCall, nextCallId, pollFor, STOP, waitForBell } from './control.js'
 import type { ArenaPass } from '../arena.js'
 import type { PoolRequest, PoolResponse, PoolWorkerData } from './messages.js'
 
@@ -93,17 +93,14 @@ type Part = 'last' | 'other' | 'none'
  * there yet.
  */
 function joinNext (): { part: Part, call: number } | null {
-  const c = readCall(control, expected)
-  if (c === null) return null
-  if (c.call !== expected) {
-    if (!isLaterCall(c.call, expected)) return null // the slot still holds an earlier call
-    // The slot was reused, so the call before c in it is over, and so is
-    // every earlier one (a slot is written only once its previous call is
-    // done, and slots are written in id order): the other workers ran them.
+  const found = nextCall(control, expected)
+  if (found === 'wait') return null
+  if ('skip' in found) {
     const call = expected
-    expected = nextCallId(previousInSlot(c.call))
+    expected = found.skip
     return { part: 'none', call }
   }
+  const c = found.take
   expected = nextCallId(expected)
   // the call's pass was posted before its record was written: read it now
   drain()
