@@ -3,6 +3,7 @@
  * block and chunk sizes, and any change (a flipped byte, a wrong index, a
  * short chunk, a path with a hash missing, extra or altered) fails.
  */
+import { createHash } from 'node:crypto'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { chunkCount, merkleProof, merkleRoot, verifyMerkleProof } from '../../src/format/merkle.js'
@@ -18,6 +19,24 @@ describe('block Merkle trees', () => {
     expect(proof.path).toEqual([])
     expect(proof.chunk).toEqual(block)
     expect(verifyMerkleProof(merkleRoot(block, 4096), 100, 4096, 0, proof.chunk, proof.path)).toBe(true)
+  })
+
+  it('roots follow the definition (leaf = sha256(0x00 ‖ chunk), node = sha256(0x01 ‖ left ‖ right), an odd last node carried up), so manifests written before stay valid', () => {
+    const h = (...parts: Uint8Array[]): Uint8Array => { const x = createHash('sha256'); for (const p of parts) x.update(p); return x.digest() }
+    const byDefinition = (block: Uint8Array, chunkBytes: number): Uint8Array => {
+      let level: Uint8Array[] = []
+      for (let at = 0; at === 0 || at < block.length; at += chunkBytes) level.push(h(Uint8Array.of(0), block.subarray(at, at + chunkBytes)))
+      while (level.length > 1) {
+        const up: Uint8Array[] = []
+        for (let i = 0; i < level.length; i += 2) up.push(i + 1 < level.length ? h(Uint8Array.of(1), level[i], level[i + 1]) : level[i])
+        level = up
+      }
+      return level[0]
+    }
+    for (const [size, chunkBytes] of [[0, 4096], [1, 4096], [4096, 4096], [4097, 4096], [349_525, 4096], [10_000, 1000], [70_000, 65_536]]) {
+      const block = rand.bytes(size)
+      expect(Buffer.from(merkleRoot(block, chunkBytes)).toString('hex'), `${size} bytes in chunks of ${chunkBytes}`).toBe(Buffer.from(byDefinition(block, chunkBytes)).toString('hex'))
+    }
   })
 
   it('different blocks, and the same block with another chunk size, have different roots', () => {
