@@ -199,9 +199,9 @@ export class WorkerPool implements CodecPool {
       this.lastCall = call
       this.arenas.introduce(arena, pass, workers)
       const seq = arena.openShared()
-      let running: Pending | undefined
-      const done = new Promise<boolean>((resolve, reject) => { running = { resolve, reject } })
-      this.running.set(call, { ...(running as Pending), done })
+      let settle!: Pending // set by the executor, which runs at once
+      const done = new Promise<boolean>((resolve, reject) => { settle = { resolve, reject } })
+      this.running.set(call, { ...settle, done })
       this.busyChanged()
       writeCall(this.control, { call, arena: arena.id, pass: this.arenas.passId(pass), seq, chunk, size, workers })
       ring(this.control)
