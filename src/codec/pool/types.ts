@@ -12,6 +12,14 @@ export interface CodecPoolOptions {
   signal?: AbortSignal
 }
 
+/**
+ * A codec whose calls run on worker threads, each call's byte range split
+ * across all of them. Calls on the same shards run one after another; calls on
+ * different shard sets may be in flight together, and up to four of those on
+ * `allocShards` arenas wait in the pool's shared control block, so keeping the
+ * next call in flight (as a stream of stripes can) lets the workers go on to it
+ * without waiting for the calling thread.
+ */
 export interface CodecPool {
   readonly dataShards: number
   readonly parityShards: number
