@@ -1,5 +1,5 @@
 export { createNode } from './node.js'
-export type { CheckOutcome, ShoalNode, ShoalNodeInit } from './node.js'
+export type { CheckOutcome, ShoalNode, ShoalNodeInit } from './types.js'
 export type { CheckOptions, CheckReport } from './check.js'
 export type { AuditOutcome, AuditResult } from './audit.js'
 export { STORAGE_PROVIDER_CID } from './discovery.js'

@@ -14,7 +14,7 @@ import { SHARD_PROTOCOL } from '../net/shard-messages.js'
 import { createNode } from '../node/node.js'
 import { createMemoryShardStore } from '../store/index.js'
 import { LyingStore } from './lying-store.js'
-import type { ShoalNodeInit, ShoalNode } from '../node/node.js'
+import type { ShoalNodeInit, ShoalNode } from '../node/types.js'
 import type { ShardStore } from '../store/types.js'
 import type { ConnectionGater, PeerId } from '@libp2p/interface'
 
