@@ -27,7 +27,7 @@ export class WorkerArenas {
   }
 
   /** The id of `pass`, in 1 .. 2^31 - 1. */
-  passId (pass: ArenaPass): number {
+  private passId (pass: ArenaPass): number {
     let id = this.passIds.get(pass)
     if (id === undefined) {
       id = this.nextPassId
@@ -37,8 +37,8 @@ export class WorkerArenas {
     return id
   }
 
-  /** Leaves on the ports of workers 0 .. workers - 1 what they lack of the arena and the pass. */
-  introduce (arena: Arena, pass: ArenaPass, workers: number): void {
+  /** Leaves on the ports of workers 0 .. workers - 1 what they lack of the arena and the pass; returns the pass's id. */
+  introduce (arena: Arena, pass: ArenaPass, workers: number): number {
     const passId = this.passId(pass)
     for (let w = 0; w < workers; w++) {
       const had = this.known[w].get(arena.id)
@@ -52,6 +52,7 @@ export class WorkerArenas {
       this.known[w].set(arena.id, passId)
       this.ports[w].postMessage(request)
     }
+    return passId
   }
 
   /** An arena was collected here: the workers that have its memory let it go too. */

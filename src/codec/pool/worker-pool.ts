@@ -190,25 +190,25 @@ export class WorkerPool implements CodecPool {
    * to the next. A call aborted before it is written never reaches the workers.
    */
   private async onWorkers (arena: Arena, pass: ArenaPass, workers: number, chunk: number, size: number, signal?: AbortSignal): Promise<void> {
-    const done = await this.issuing.run(async () => {
+    const issued = await this.issuing.run(async () => {
       const call = nextCallId(this.lastCall)
       const before = this.running.get(previousInSlot(call))
       if (before !== undefined) await before.done.then(() => {}, () => {})
       if (this.closed !== null) throw this.closed
       signal?.throwIfAborted()
       this.lastCall = call
-      this.arenas.introduce(arena, pass, workers)
+      const passId = this.arenas.introduce(arena, pass, workers)
       const seq = arena.openShared()
       let settle!: Pending // set by the executor, which runs at once
       const done = new Promise<boolean>((resolve, reject) => { settle = { resolve, reject } })
       this.running.set(call, { ...settle, done })
       this.busyChanged()
-      writeCall(this.control, { call, arena: arena.id, pass: this.arenas.passId(pass), seq, chunk, size, workers })
+      writeCall(this.control, { call, arena: arena.id, pass: passId, seq, chunk, size, workers })
       ring(this.control)
       void this.watch(call)
-      return { done }
+      return { done } // wrapped: returned bare, the queue would wait for it
     })
-    await done.done
+    await issued.done
   }
 
   /** Settles the running call `call` once a worker marks it done. */
