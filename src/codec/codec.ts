@@ -7,7 +7,7 @@
  */
 
 import { logger } from '@libp2p/logger'
-import { allocArena, arenaOf } from './arena.js'
+import { allocArena, arenaOf } from './arena/index.js'
 import { DEFAULT_DECODE_CACHE_ENTRIES, DEFAULT_STRIPE_BYTES } from './constants.js'
 import { InvalidArgumentError, WrongShardCountError } from './errors.js'
 import { chooseKernel, WasmKernel } from './loader.js'
@@ -15,7 +15,7 @@ import { encodingMatrix, invertMatrix, LruCache, multiplyMatrices } from './matr
 import { preparePlan, runPlan } from './plan.js'
 import { decodeStream, encodeStream } from './stream.js'
 import { checkFullShards, checkShardCounts, checkShardSizes, presentIndices } from './validate.js'
-import type { Arena, ArenaPass } from './arena.js'
+import type { Arena, ArenaPass } from './arena/index.js'
 import type { KernelName } from './loader.js'
 import type { MatrixPlan } from './plan.js'
 import type { DecodeStreamOptions, EncodedStripe, EncodeStreamOptions, StripeInput } from './stream.js'

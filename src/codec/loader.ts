@@ -1,6 +1,6 @@
 /**
  * Loads the WebAssembly kernels and owns the only code that touches wasm memory
- * (with arena.ts, which runs the same kernels in place on shards that live in
+ * (with arena/, which runs the same kernels in place on shards that live in
  * wasm memory).
  *
  * Three builds of assembly/ exist (see asconfig.json): `relaxed-simd` (SIMD with

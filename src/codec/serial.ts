@@ -2,7 +2,7 @@
  * Runs async tasks one after another, in the order they are given. A task
  * given while nothing is queued or running starts at once (synchronously),
  * not a microtask later: on a pool call of under a millisecond that turn of
- * the microtask queue shows. Used for an arena's pool calls (arena.ts) and for
+ * the microtask queue shows. Used for an arena's pool calls (arena/index.ts) and for
  * writing the pool's calls into its control block in id order (pool/worker-pool.ts).
  */
 export class SerialQueue {

@@ -4,7 +4,7 @@
  * for every kernel this engine runs. Randomness is seeded (test/helpers/prng).
  */
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { ArenaRunner } from '../../src/codec/arena.js'
+import { ArenaRunner } from '../../src/codec/arena/index.js'
 import { availableKernels, createCodec } from '../../src/codec/index.js'
 import { WasmKernel } from '../../src/codec/loader.js'
 import { prng } from '../helpers/prng.js'

@@ -5,7 +5,7 @@
  */
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { availableKernels, createCodec, createCodecPool, POOL_MIN_SHARD_BYTES } from '../../src/codec/index.js'
-import { arenaOf } from '../../src/codec/arena.js'
+import { arenaOf } from '../../src/codec/arena/index.js'
 import { WasmKernel } from '../../src/codec/loader.js'
 import { prng } from '../helpers/prng.js'
 import { expectSameShards } from './helpers.js'

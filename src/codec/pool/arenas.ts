@@ -7,7 +7,7 @@
  */
 import { ring } from './control.js'
 import type { PoolRequest } from './messages.js'
-import type { Arena, ArenaPass } from '../arena.js'
+import type { Arena, ArenaPass } from '../arena/index.js'
 import type { MessagePort } from 'node:worker_threads'
 
 export class WorkerArenas {

@@ -4,7 +4,7 @@
  * the same matrix over bytes [from_i, to_i) of every shard.
  *
  * Shards travel by sharing, not copying. Shards from `allocShards` live in a
- * shared wasm memory (an arena, see arena.ts): the memory is posted once to
+ * shared wasm memory (an arena, see ../arena/): the memory is posted once to
  * each worker, which instantiates its kernel on it, and the addresses of a
  * call (its pass) once per change; each worker runs the kernel in place on
  * chunks of the byte range, in its own lane of the arena. Other arrays backed

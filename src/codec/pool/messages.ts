@@ -1,5 +1,5 @@
 /** What the calling thread and the pool's workers send each other through their ports. */
-import type { ArenaLayout, ArenaPass } from '../arena.js'
+import type { ArenaLayout, ArenaPass } from '../arena/index.js'
 import type { RebuildJob } from '../codec.js'
 import type { KernelName } from '../loader.js'
 import type { MessagePort } from 'node:worker_threads'

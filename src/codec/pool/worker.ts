@@ -3,7 +3,7 @@
  * runs byte ranges of calls on shards the main thread shares with it, either
  * through SharedArrayBuffers (copied through its staging memory) or in an arena
  * (a shared wasm memory its kernel runs on in place, in its own lane). See
- * index.ts, control.ts and ../arena.ts.
+ * index.ts, control.ts and ../arena/.
  *
  * The worker never returns to its event loop: it waits on the control block's
  * bell (spinning briefly, then blocked in Atomics.wait), takes what the
@@ -13,11 +13,11 @@
  */
 
 import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads'
-import { ArenaRunner } from '../arena.js'
+import { ArenaRunner } from '../arena/index.js'
 import { ReedSolomonCodec } from '../codec.js'
 import { POOL_HANDOFF_MICROS, POOL_SPIN_MAX_POLLS, POOL_SPIN_MICROS } from '../constants.js'
 import { CALL_SLOTS, HANDOFF, markDone, nextCall, nextCallId, pollFor, STOP, waitForBell } from './control.js'
-import type { ArenaPass } from '../arena.js'
+import type { ArenaPass } from '../arena/index.js'
 import type { PoolRequest, PoolResponse, PoolWorkerData } from './messages.js'
 
 const init = workerData as PoolWorkerData
