@@ -25,7 +25,7 @@ import { availableKernels, PRESETS } from '../src/index.js'
 import { formatEnv, formatReport, summarize, toJson } from './lib/net-report.js'
 import { formatBytes, GiB, mibps, MiB, parseSize } from './lib/net-shared.js'
 import type { Answer, Command, GetReport, OpReport, PeerConfig, PutReport, UsageReport } from './lib/net-shared.js'
-import type { MemoryRun, NetConfig, NetEnv, NetReport, OpKind, OpRecord } from './lib/net-report.js'
+import type { MemoryRun, NetConfig, NetEnv, NetReport, OpKind, OpRecord, RawKind } from './lib/net-report.js'
 import type { ChildProcessWithoutNullStreams } from 'node:child_process'
 import type { PresetName } from '../src/index.js'
 
@@ -328,9 +328,17 @@ class Bench {
     return r
   }
 
-  async raw (client: Child, kind: 'raw-push' | 'raw-pull', run: number, bytes: number, position?: 'before' | 'after'): Promise<void> {
-    const peer = this.storage[0].peerId
-    await this.op(client, kind, run, { cmd: kind, peer, bytes, timeoutMs: limitFor(bytes) }, position)
+  /**
+   * A raw reference: one stream with peer-0 (raw-push, raw-pull), or the
+   * traffic pattern of a put or a get without shoal's work (raw-fanout: the
+   * putter streams to n peers at once; raw-fanin: the getter pulls from k
+   * peers at once), `bytes` in total either way.
+   */
+  async raw (client: Child, kind: RawKind, run: number, bytes: number, position?: 'before' | 'after'): Promise<void> {
+    const { dataShards: k, parityShards: m } = this.args
+    const peers = (kind === 'raw-fanout' ? this.storage.slice(0, k + m) : kind === 'raw-fanin' ? this.storage.slice(0, k) : this.storage.slice(0, 1)).map(s => s.peerId)
+    const cmd = kind === 'raw-push' || kind === 'raw-fanout' ? 'raw-push' : 'raw-pull'
+    await this.op(client, kind, run, { cmd, peers, bytes, timeoutMs: limitFor(bytes) }, position)
   }
 
   async putGet (putter: Child, getter: Child, size: number, seed: number, record: { run: number, bracket: boolean } | null): Promise<{ put: PutReport, get: GetReport }> {
@@ -344,6 +352,7 @@ class Bench {
       if (bracket) await this.raw(putter, 'raw-push', record.run, this.args.rawSize, 'before')
       put = await this.op<PutReport>(putter, 'put', record.run, putCmd)
       if (bracket) await this.raw(putter, 'raw-push', record.run, this.args.rawSize, 'after')
+      if (bracket) await this.raw(putter, 'raw-fanout', record.run, this.args.rawSize)
     }
     const getCmd: Command = { cmd: 'get', handle: put.handle, timeoutMs: limitFor(size) }
     let get: GetReport
@@ -353,6 +362,7 @@ class Bench {
       if (record.bracket) await this.raw(getter, 'raw-pull', record.run, this.args.rawSize, 'before')
       get = await this.op<GetReport>(getter, 'get', record.run, getCmd)
       if (record.bracket) await this.raw(getter, 'raw-pull', record.run, this.args.rawSize, 'after')
+      if (record.bracket) await this.raw(getter, 'raw-fanin', record.run, this.args.rawSize)
     }
     // The putter regenerates its file and hashes it (outside the timed put).
     const expected = await putter.command<{ sha256: string }>({ cmd: 'hash', size, seed }, limitFor(size))
@@ -392,8 +402,8 @@ class Bench {
     // The first transfers of a process run at a third of the later speed (JIT): warm both directions up.
     const warm = a.quick ? 16 * MiB : 64 * MiB
     progress(`warm-up: raw streams of ${formatBytes(warm)} both ways, put and get of 8 MiB`)
-    await putter.command({ cmd: 'raw-push', peer: this.storage[0].peerId, bytes: warm, timeoutMs: limitFor(warm) }, limitFor(warm) + 15_000)
-    await getter.command({ cmd: 'raw-pull', peer: this.storage[0].peerId, bytes: warm, timeoutMs: limitFor(warm) }, limitFor(warm) + 15_000)
+    await putter.command({ cmd: 'raw-push', peers: [this.storage[0].peerId], bytes: warm, timeoutMs: limitFor(warm) }, limitFor(warm) + 15_000)
+    await getter.command({ cmd: 'raw-pull', peers: [this.storage[0].peerId], bytes: warm, timeoutMs: limitFor(warm) }, limitFor(warm) + 15_000)
     await this.putGet(putter, getter, 8 * MiB, 0x1000, null)
 
     // Storage peers announce themselves in the DHT 1, 3, 10 and 30 s after

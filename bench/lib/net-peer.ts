@@ -126,52 +126,66 @@ async function serveRaw (stream: Stream, connection: Connection): Promise<void> 
 }
 
 /**
- * Client side of RAW_PROTOCOL. A stream that breaks is replaced once by a
- * fresh one (as shoal's RemoteHolder does for a broken shard session); the
- * failure is reported on stderr and counted in `retries`.
+ * Client side of RAW_PROTOCOL: one stream to each peer, all at once, `bytes`
+ * split evenly among them. A failure is retried once on fresh streams (as
+ * shoal's RemoteHolder does for a broken shard session); it is reported on
+ * stderr and counted in `retries`.
  */
-async function raw (node: ShoalNode, op: 'pull' | 'push', peer: string, bytes: number, timeoutMs: number): Promise<OpReport & { retries: number }> {
+async function raw (node: ShoalNode, op: 'pull' | 'push', peers: string[], bytes: number, timeoutMs: number): Promise<OpReport & { retries: number }> {
   try {
-    return { ...await rawOnce(node, op, peer, bytes, timeoutMs), retries: 0 }
+    return { ...await rawOnce(node, op, peers, bytes, timeoutMs), retries: 0 }
   } catch (err) {
-    const connections = node.libp2p.getConnections(peerIdFromString(peer)).map(c => `${c.direction} ${c.status}`).join(', ')
-    process.stderr.write(`${config.name}: raw ${op} failed, trying once more on a new stream: ${describeError(err)} (connections to the peer now: ${connections === '' ? 'none' : connections})\n`)
-    return { ...await rawOnce(node, op, peer, bytes, timeoutMs), retries: 1 }
+    const connections = peers.flatMap(p => node.libp2p.getConnections(peerIdFromString(p))).map(c => `${c.direction} ${c.status}`).join(', ')
+    process.stderr.write(`${config.name}: raw ${op} failed, trying once more on new streams: ${describeError(err)} (connections to the peers now: ${connections === '' ? 'none' : connections})\n`)
+    return { ...await rawOnce(node, op, peers, bytes, timeoutMs), retries: 1 }
   }
 }
 
 /**
- * One stream to `peer`. pull: timed from the request to the last byte.
- * push: the peer says when its reader is attached, then timed from the first
- * byte sent to the peer's receipt of the last one.
+ * pull: timed from the requests to the last byte of the last stream.
+ * push: every peer says when its reader is attached, then timed from the
+ * first byte sent to the last peer's receipt of its last byte.
  */
-async function rawOnce (node: ShoalNode, op: 'pull' | 'push', peer: string, bytes: number, timeoutMs: number): Promise<OpReport> {
-  const stream = await node.libp2p.dialProtocol(peerIdFromString(peer), RAW_PROTOCOL, { signal: AbortSignal.timeout(30_000) })
-  const reader = createStreamReader(stream)
+async function rawOnce (node: ShoalNode, op: 'pull' | 'push', peers: string[], bytes: number, timeoutMs: number): Promise<OpReport> {
+  if (peers.length === 0) throw new Error(`raw ${op}: no peers`)
+  const shares = peers.map((_, i) => Math.floor(bytes / peers.length) + (i < bytes % peers.length ? 1 : 0))
+  const streams: Stream[] = []
+  const readers: Array<ReturnType<typeof createStreamReader>> = []
   try {
-    const request = encoder.encode(JSON.stringify({ op, bytes, timeoutMs }))
-    if (op === 'push') {
-      await writeFrame(stream, request)
-      await readFrame(reader, { timeoutMs: 30_000 })
+    for (const peer of peers) {
+      const stream = await node.libp2p.dialProtocol(peerIdFromString(peer), RAW_PROTOCOL, { signal: AbortSignal.timeout(30_000) })
+      streams.push(stream)
+      readers.push(createStreamReader(stream))
     }
-    return await timed(async () => {
-      let received = 0
-      if (op === 'pull') {
-        await writeFrame(stream, request)
-        for await (const chunk of reader.readToEnd({ timeoutMs: 30_000 })) received += chunk.length
-        await stream.close()
-      } else {
-        await writeAll(stream, repeated(bytes), { close: true, timeoutMs })
-        received = (JSON.parse(decoder.decode(await readFrame(reader, { timeoutMs: 30_000 }))) as { bytes: number }).bytes
-      }
-      if (received !== bytes) throw new Error(`raw ${op}: ${received} bytes arrived of ${bytes}`)
-      return { bytes: received }
+    const request = (i: number): Uint8Array => encoder.encode(JSON.stringify({ op, bytes: shares[i], timeoutMs }))
+    if (op === 'push') {
+      await Promise.all(streams.map(async (stream, i) => {
+        await writeFrame(stream, request(i))
+        await readFrame(readers[i], { timeoutMs: 30_000 })
+      }))
+    }
+    const received = await timed(async () => {
+      const counts = await Promise.all(streams.map(async (stream, i) => {
+        let count = 0
+        if (op === 'pull') {
+          await writeFrame(stream, request(i))
+          for await (const chunk of readers[i].readToEnd({ timeoutMs: 30_000 })) count += chunk.length
+          await stream.close()
+        } else {
+          await writeAll(stream, repeated(shares[i]), { close: true, timeoutMs })
+          count = (JSON.parse(decoder.decode(await readFrame(readers[i], { timeoutMs: 30_000 }))) as { bytes: number }).bytes
+        }
+        if (count !== shares[i]) throw new Error(`raw ${op}: ${count} bytes arrived of ${shares[i]} (stream ${i + 1} of ${peers.length})`)
+        return count
+      }))
+      return { bytes: counts.reduce((a, b) => a + b, 0) }
     })
+    return received
   } catch (err) {
-    stream.abort(err as Error)
+    for (const stream of streams) stream.abort(err as Error)
     throw err
   } finally {
-    reader.release()
+    for (const reader of readers) reader.release()
   }
 }
 
@@ -238,8 +252,8 @@ function usage (): UsageReport {
 async function run (node: ShoalNode, c: Command): Promise<unknown> {
   switch (c.cmd) {
     case 'wait-peers': return await waitPeers(node, c.count, c.timeoutMs)
-    case 'raw-pull': return await raw(node, 'pull', c.peer, c.bytes, c.timeoutMs)
-    case 'raw-push': return await raw(node, 'push', c.peer, c.bytes, c.timeoutMs)
+    case 'raw-pull': return await raw(node, 'pull', c.peers, c.bytes, c.timeoutMs)
+    case 'raw-push': return await raw(node, 'push', c.peers, c.bytes, c.timeoutMs)
     case 'put': return await put(node, c)
     case 'get': return await get(node, c)
     case 'hash': return { sha256: fileSha256(c.size, c.seed) }

@@ -3,7 +3,14 @@ import { table } from './report.js'
 import { formatBytes, GiB, MiB } from './net-shared.js'
 import type { CpuSeconds } from './net-shared.js'
 
-export type OpKind = 'raw-push' | 'raw-pull' | 'put' | 'get'
+/**
+ * raw-push / raw-pull: one stream between the client and peer-0 (the issue's
+ * reference). raw-fanout / raw-fanin: the same bytes as streams to all n
+ * peers at once / from k peers at once, the traffic pattern of a put / a get
+ * with none of shoal's work.
+ */
+export type RawKind = 'raw-push' | 'raw-pull' | 'raw-fanout' | 'raw-fanin'
+export type OpKind = RawKind | 'put' | 'get'
 
 /** One timed operation. */
 export interface OpRecord {
@@ -88,8 +95,14 @@ export interface NetReport {
   env: NetEnv
   config: NetConfig
   ops: OpRecord[]
-  /** per run: put / (raw push × k/n), get / raw pull; raw = mean of the two streams bracketing the operation */
-  runs: Array<{ run: number, putMiBps: number, putRef: number, putRatio: number, getMiBps: number, getRef: number, getRatio: number }>
+  /**
+   * per run: put / (raw push × k/n), get / raw pull; raw = mean of the two
+   * streams bracketing the operation. fanout, fanin: MiB/s of the run's
+   * raw-fanout and raw-fanin (absent in reports without them).
+   */
+  runs: Array<{ run: number, putMiBps: number, putRef: number, putRatio: number, getMiBps: number, getRef: number, getRatio: number, fanout?: number, fanin?: number }>
+  /** what the traffic pattern alone reaches, against the one-stream reference and against put/get (not targets) */
+  patterns: string[]
   memory: MemoryRun | null
   verdicts: Verdict[]
 }
@@ -105,7 +118,7 @@ function mean (xs: readonly number[]): number {
 }
 
 /** Ratios per run, and the verdicts against the targets of issue 3. */
-export function summarize (config: NetConfig, ops: OpRecord[], memory: MemoryRun | null): Pick<NetReport, 'runs' | 'verdicts'> {
+export function summarize (config: NetConfig, ops: OpRecord[], memory: MemoryRun | null): Pick<NetReport, 'runs' | 'verdicts' | 'patterns'> {
   const k = config.dataShards
   const n = config.dataShards + config.parityShards
   const runs: NetReport['runs'] = []
@@ -117,7 +130,27 @@ export function summarize (config: NetConfig, ops: OpRecord[], memory: MemoryRun
     const push = mean(of('raw-push').map(o => o.mibps))
     const pull = mean(of('raw-pull').map(o => o.mibps))
     const putRef = push * k / n
-    runs.push({ run: r, putMiBps: put.mibps, putRef, putRatio: put.mibps / putRef, getMiBps: get.mibps, getRef: pull, getRatio: get.mibps / pull })
+    const fanout = of('raw-fanout')[0]?.mibps
+    const fanin = of('raw-fanin')[0]?.mibps
+    runs.push({
+      run: r, putMiBps: put.mibps, putRef, putRatio: put.mibps / putRef, getMiBps: get.mibps, getRef: pull, getRatio: get.mibps / pull,
+      ...(fanout !== undefined ? { fanout } : {}), ...(fanin !== undefined ? { fanin } : {})
+    })
+  }
+  const patterns: string[] = []
+  const withFanout = runs.filter(x => x.fanout !== undefined)
+  if (withFanout.length > 0) {
+    const fanout = median(withFanout.map(x => x.fanout as number))
+    const single = median(withFanout.map(x => x.putRef * n / k))
+    patterns.push(`raw putter→${n} peers at once: ${fmt(fanout)} MiB/s, ${(fanout / single).toFixed(2)}x one stream (${fmt(single)} MiB/s); ` +
+      `the put target asks for ${fmt(0.7 * single)} MiB/s of shard bytes on the wire; put / (fan-out × ${k}/${n}) = ${median(withFanout.map(x => x.putMiBps / ((x.fanout as number) * k / n))).toFixed(2)}x`)
+  }
+  const withFanin = runs.filter(x => x.fanin !== undefined)
+  if (withFanin.length > 0) {
+    const fanin = median(withFanin.map(x => x.fanin as number))
+    const single = median(withFanin.map(x => x.getRef))
+    patterns.push(`raw ${k} peers→getter at once: ${fmt(fanin)} MiB/s, ${(fanin / single).toFixed(2)}x one stream (${fmt(single)} MiB/s); ` +
+      `get / fan-in = ${median(withFanin.map(x => x.getMiBps / (x.fanin as number))).toFixed(2)}x`)
   }
   const verdicts: Verdict[] = []
   if (runs.length > 0) {
@@ -141,7 +174,7 @@ export function summarize (config: NetConfig, ops: OpRecord[], memory: MemoryRun
       })
     }
   }
-  return { runs, verdicts }
+  return { runs, verdicts, patterns }
 }
 
 function fmt (x: number): string {
@@ -160,13 +193,20 @@ export function formatEnv (env: NetEnv, config: NetConfig): string {
     ['codec kernel', env.kernel],
     ['stack', Object.entries(env.versions).map(([k, v]) => `${k} ${v}`).join(', ')],
     ['network', `${config.peers} storage peers + putter + getter, each its own process, TCP on 127.0.0.1; ${config.preset} ${config.dataShards}+${config.parityShards}; encryption ${config.encrypt ? 'on (AES-256-GCM)' : 'off'}; stripes ${config.stripeBytes === undefined ? '1 MiB (default)' : formatBytes(config.stripeBytes)}; stores on ${env.tmp}`],
-    ['method', `${config.runs} run(s) of: raw putter→peer, put ${formatBytes(config.size)}, raw putter→peer, raw peer→getter, get, raw peer→getter (raw streams ${formatBytes(config.rawSize)}); ratios per run against the mean of the two raw streams around the operation, median over runs${config.rssSize !== null ? `; then a memory run of ${formatBytes(config.rssSize)} with a fresh putter and getter` : ''}${config.quick ? '; QUICK: smoke test, not a figure' : ''}`]
+    ['method', `${config.runs} run(s) of: raw putter→peer, put ${formatBytes(config.size)}, raw putter→peer, raw putter→${config.dataShards + config.parityShards} peers, raw peer→getter, get, raw peer→getter, raw ${config.dataShards} peers→getter (raw streams ${formatBytes(config.rawSize)} in total); ratios per run against the mean of the two raw streams around the operation, median over runs${config.rssSize !== null ? `; then a memory run of ${formatBytes(config.rssSize)} with a fresh putter and getter` : ''}${config.quick ? '; QUICK: smoke test, not a figure' : ''}`]
   ]
   const width = Math.max(...rows.map(r => r[0].length))
   return rows.map(([k, v]) => `${k.padEnd(width)}  ${v}`).join('\n')
 }
 
-const label: Record<OpKind, string> = { 'raw-push': 'raw putter→peer', 'raw-pull': 'raw peer→getter', put: 'put', get: 'get' }
+const label: Record<OpKind, string> = {
+  'raw-push': 'raw putter→peer',
+  'raw-pull': 'raw peer→getter',
+  'raw-fanout': 'raw putter→n peers',
+  'raw-fanin': 'raw k peers→getter',
+  put: 'put',
+  get: 'get'
+}
 
 function cpuCell (c: CpuSeconds, seconds: number): string {
   return `${fmt((c.user + c.system) / seconds * 100)}%`
@@ -202,6 +242,7 @@ export function formatReport (report: NetReport): string {
       report.runs.map(r => [String(r.run), fmt(r.putMiBps), fmt(r.putRef), `${r.putRatio.toFixed(2)}x`, fmt(r.getMiBps), fmt(r.getRef), `${r.getRatio.toFixed(2)}x`]),
       [true, true, true, true, true, true, true]))
   }
+  if (report.patterns.length > 0) out.push(['the traffic patterns alone (not targets):', ...report.patterns.map(p => `  ${p}`)].join('\n'))
   out.push(report.verdicts.map(v => {
     const value = v.unit === 'x' ? `${v.value.toFixed(2)}x` : `${fmt(v.value)} ${v.unit}`
     const target = v.unit === 'x' ? `${v.kind === 'min' ? '>=' : '<='} ${v.target}x` : `${v.kind === 'min' ? '>=' : '<='} ${v.target} ${v.unit}`

@@ -35,8 +35,9 @@ export interface PeerConfig {
 
 export type Command =
   | { cmd: 'wait-peers', count: number, timeoutMs: number }
-  | { cmd: 'raw-pull', peer: string, bytes: number, timeoutMs: number }
-  | { cmd: 'raw-push', peer: string, bytes: number, timeoutMs: number }
+  /** One stream to each of `peers`, all at once, moving `bytes` in total split evenly among them. */
+  | { cmd: 'raw-pull', peers: string[], bytes: number, timeoutMs: number }
+  | { cmd: 'raw-push', peers: string[], bytes: number, timeoutMs: number }
   | { cmd: 'put', size: number, seed: number, dataShards: number, parityShards: number, encrypt: boolean, stripeBytes?: number, timeoutMs: number }
   | { cmd: 'get', handle: string, timeoutMs: number }
   | { cmd: 'hash', size: number, seed: number }
