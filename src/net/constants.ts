@@ -22,8 +22,21 @@ export const MAX_MESSAGE_BYTES = 1 * MiB
  */
 export const MAX_VARINT_BYTES = 8
 
-/** Pieces handed to `stream.send()`: one yamux frame each; 64 KiB beat 1 MiB on loopback (stack.md). */
-export const WRITE_CHUNK_BYTES = 64 * KiB
+/** Plaintext of the largest noise transport message: 65535 bytes less the 16-byte ChaCha20-Poly1305 tag. */
+export const NOISE_MAX_PLAINTEXT_BYTES = 65535 - 16
+
+/** A yamux frame header. */
+export const YAMUX_HEADER_BYTES = 12
+
+/**
+ * Pieces handed to `stream.send()`, one yamux frame each, sized so that the
+ * frame with its header is exactly one noise message (65,507 + 12 = 65,519).
+ * A 64 KiB piece made 65,548-byte frames, which noise cut into a full message
+ * and a 29-byte one: two encryptions, two decryptions and four socket writes
+ * per piece instead of one, one and two. 64 KiB pieces beat 1 MiB ones on
+ * loopback (stack.md).
+ */
+export const WRITE_CHUNK_BYTES = NOISE_MAX_PLAINTEXT_BYTES - YAMUX_HEADER_BYTES
 
 /**
  * The writer sends the next piece only when the stream's own write queue holds
