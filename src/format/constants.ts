@@ -27,7 +27,13 @@ export const MAX_MANIFEST_BYTES = 4 * 1024 * 1024
 /** Current manifest format version. */
 export const MANIFEST_VERSION = 2
 
-/** Chunk size of the blocks' Merkle trees (manifest `auditChunkBytes`): an audit moves one chunk. */
-export const AUDIT_CHUNK_BYTES = 4096
+/**
+ * Chunk size of the blocks' Merkle trees (manifest `auditChunkBytes`): an
+ * audit moves one chunk. 16 KiB rather than 4 KiB: a put computes a root for
+ * every block it makes, and a 341 KiB block's root took 255-307 µs with 16 KiB
+ * chunks against 390-405 µs with 4 KiB ones (one sha256 of the whole block:
+ * 210 µs), while an audit still moves a few dozen KiB at most.
+ */
+export const AUDIT_CHUNK_BYTES = 16 * 1024
 export const MIN_AUDIT_CHUNK_BYTES = 64
 export const MAX_AUDIT_CHUNK_BYTES = 1024 * 1024

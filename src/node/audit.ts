@@ -3,7 +3,7 @@
  *
  * An audit of one holder for one shard (a) renews the leases of every block of
  * the shard and of the manifest on that holder, which also tells which blocks
- * it claims to have, then (b) challenges it for a random 4 KiB chunk of a
+ * it claims to have, then (b) challenges it for a random chunk (16 KiB, auditChunkBytes) of a
  * random block (or of every block) and checks the chunk and its Merkle path
  * against the root the manifest records for that block. A holder passes only
  * when it claims every block and answers every challenge with a proof that

@@ -64,7 +64,7 @@ export function registerCheckCommands (program: Command, ctx: CommandContext): v
     .argument('<handle>', 'the file\'s handle (the key is not needed)')
     .addHelpText('after', `
 Each holder is asked to renew the leases of its blocks and to prove it has them
-(a random 4 KiB chunk and its Merkle path, checked against the manifest). A
+(a random 16 KiB chunk and its Merkle path, checked against the manifest). A
 shard is healthy when one of its holders passed. Health is (healthy - k) / (n - k):
 1 when every shard is healthy, 0 when one more loss makes the file unreadable.
 When the daemon's repairAfterLost shards (default 1) are lost, they are rebuilt
