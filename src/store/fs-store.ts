@@ -1,5 +1,5 @@
 /**
- * A ShardStore on the local filesystem (layout in fs-layout.ts).
+ * A ShardStore on the local filesystem (layout in fs-layout.ts, start-up in fs-open.ts).
  *
  * - Writes are atomic (temp file, fsync, rename, fsync folder): a crash leaves the
  *   old state or the whole shard, never a torn one. One file per shard: owners
@@ -24,11 +24,11 @@ import {
   CorruptShardError, InvalidArgumentError, InvalidShardError, NotOwnerError, QuotaExceededError, ShardNotFoundError
 } from './errors.js'
 import {
-  allFanOuts, fanOutDir, fsyncDir, isErrno, QUARANTINE_DIR, quarantinePath, removeIfPresent, shardPath, SHARDS_DIR, writeFileAtomic, writeTempFile
+  fanOutDir, fsyncDir, isErrno, QUARANTINE_DIR, quarantinePath, removeIfPresent, shardPath, SHARDS_DIR, writeFileAtomic, writeTempFile
 } from './fs-layout.js'
-import { goneLine, openOwnerLog, ownerLine } from './fs-owners.js'
+import { makeFanOuts, openStore } from './fs-open.js'
+import { goneLine, ownerLine } from './fs-owners.js'
 import { readVerified } from './fs-read.js'
-import { isShardKey, scanStore } from './fs-scan.js'
 import { KeyedLock } from './keyed-lock.js'
 import {
   checkCapacity, checkOwner, checkRangeArgs, checkShardBytes, emit, Lifecycle, Quota, resolveRange, shardKey, throwIfAborted
@@ -79,22 +79,9 @@ class FsShardStore implements ShardStore {
   }
 
   private async open (): Promise<void> {
-    for (const d of [this.dir, join(this.dir, SHARDS_DIR), join(this.dir, QUARANTINE_DIR)]) {
-      await mkdir(d, { recursive: true, mode: STORE_DIR_MODE })
-    }
-    const scan = await scanStore(this.dir)
-    const { log: ownerLog, records } = await openOwnerLog(this.dir, isShardKey, key => scan.index.has(key))
+    const { scan, ownerLog, owners } = await openStore(this.dir)
     this.ownerLog = ownerLog
-    this.owners = records
-    // Sidecars of an older store: their owners go into the journal, then the sidecars go.
-    const moved = [...scan.sidecars].filter(([key]) => !records.has(key))
-    await Promise.all(moved.map(async ([key, meta]) => {
-      const record: OwnerRecord = meta.damaged === true || meta.owner === undefined ? { damaged: true } : { owner: meta.owner, storedAt: meta.storedAt }
-      this.owners.set(key, record)
-      await ownerLog.append(record.damaged === true ? `${key}\t?\n` : ownerLine(key, meta.owner as string, meta.storedAt as number))
-    }))
-    for (const meta of scan.sidecars.values()) await removeIfPresent(meta.path)
-    if (moved.length > 0) log('moved %d owner sidecars into the owner journal', moved.length)
+    this.owners = owners
     this.index = scan.index
     this.quota = new Quota(this.capacityBytes)
     this.quota.used = scan.usedBytes
@@ -105,7 +92,7 @@ class FsShardStore implements ShardStore {
       log.error('%s holds %d bytes, more than its capacity of %d: puts are refused until shards are deleted', this.dir, scan.usedBytes, this.capacityBytes)
     }
     // Folders are made in the background; the first puts wait for them.
-    this.fanOutsMade = this.makeFanOuts().catch(err => { log.error('making the fan-out folders of %s failed: %s', this.dir, (err as Error).message) })
+    this.fanOutsMade = makeFanOuts(this.dir).catch(err => { log.error('making the fan-out folders of %s failed: %s', this.dir, (err as Error).message) })
     this.lifecycle.markStarted()
   }
 
@@ -146,26 +133,6 @@ class FsShardStore implements ShardStore {
         await fsyncDir(fanOutDir(this.dir, key))
       })
     })
-  }
-
-  /** Makes every fan-out folder that is missing (all 1,024 after the first start), so puts need no mkdir. */
-  private async makeFanOuts (): Promise<void> {
-    const shards = join(this.dir, SHARDS_DIR)
-    let made = 0
-    const names = allFanOuts()
-    for (let i = 0; i < names.length; i += 64) {
-      const results = await Promise.all(names.slice(i, i + 64).map(async name => {
-        try {
-          await mkdir(join(shards, name), { mode: STORE_DIR_MODE })
-          return 1
-        } catch (err) {
-          if (isErrno(err, 'EEXIST')) return 0
-          throw err
-        }
-      }))
-      made += results.reduce((a: number, b) => a + b, 0)
-    }
-    if (made > 0) await fsyncDir(shards)
   }
 
   /**
