@@ -60,7 +60,7 @@ export type { TimeoutOptions } from './op-signal.js'
 export interface WriteAllOptions extends TimeoutOptions {
   /** Close the writable end (after every byte went to the muxer) when done. Default false. */
   close?: boolean
-  /** Largest piece handed to `send()`. Default WRITE_CHUNK_BYTES (64 KiB). */
+  /** Largest piece handed to `send()`. Default WRITE_CHUNK_BYTES (65,507 bytes: one noise message per yamux frame). */
   chunkBytes?: number
   /** Send the next piece only when at most this many bytes wait in the stream's queue. Default WRITE_MAX_QUEUED_BYTES. */
   maxQueuedBytes?: number
